@@ -1,0 +1,45 @@
+import type { Config } from '../config.ts';
+import { DEMO_USERS } from '../seed/demo.ts';
+import { startServer } from '../server.ts';
+
+export async function start(config: Config) {
+  const server = await startServer(config);
+  const { log } = server.authority;
+  if (config.idleTimeoutFloorSeconds < 300) {
+    log.warn({ floorSeconds: config.idleTimeoutFloorSeconds }, 'LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS lowers the idle-timeout floor below 300 s: for tests and demos only');
+  }
+  printBanner(server.url, config, server.demo);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    await server.close();
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function printBanner(url: string, config: Config, demo: Awaited<ReturnType<typeof startServer>>['demo']) {
+  const lines = [
+    '',
+    `Lockstep is running at ${url}`,
+    `  OpenID configuration  ${url}/.well-known/openid-configuration`,
+    `  Data                  ${config.dataDir}`,
+  ];
+  if (demo) {
+    lines.push(
+      '',
+      demo.seeded ? 'Demo org seeded ("Demo Contact Center"):' : 'Demo org ("Demo Contact Center"):',
+      `  users     ${DEMO_USERS.map((u) => u.email).join(', ')}`,
+      `  password  ${demo.password ?? '(printed when the demo org was seeded; set LOCKSTEP_DEMO_PASSWORD to choose one)'}`,
+      '  clients   agent-desktop, crm-embedded, desktop-app (public); crm-backend, automation (confidential)',
+      `  secret    ${demo.clientSecret ?? '(printed when the demo org was seeded; set LOCKSTEP_DEMO_CLIENT_SECRET to choose one)'}`,
+    );
+  }
+  console.log(lines.join('\n') + '\n');
+}

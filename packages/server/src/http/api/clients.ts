@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Authority } from '../../authority/authority.ts';
+import { revokeAndAnnounce } from '../../authority/revoke.ts';
+import { BadRequest, NotFound } from '../../core/errors.ts';
+import { randomToken, sha256, TOKEN_PREFIX } from '../../core/secrets.ts';
+import { GRANT_TYPES, ROLES, type Client } from '../../store/records.ts';
+import { apiErrors, Entities, IdParams, Iso, iso, NoContent } from '../schemas.ts';
+
+const Uri = Type.String({ format: 'uri', maxLength: 2048 });
+const Uris = Type.Array(Uri, { uniqueItems: true, maxItems: 50 });
+const ClientBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  type: Type.Union([Type.Literal('public'), Type.Literal('confidential')]),
+  redirectUris: Uris,
+  grantTypes: Type.Array(Type.Union(GRANT_TYPES.map((g) => Type.Literal(g))), { uniqueItems: true, minItems: 1 }),
+  postLogoutRedirectUris: Type.Optional(Uris),
+  backchannelLogoutUri: Type.Optional(Type.Union([Uri, Type.Null()])),
+  roles: Type.Optional(Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { uniqueItems: true })),
+}, { additionalProperties: false });
+type ClientBody = Static<typeof ClientBody>;
+
+const ClientView = Type.Object({
+  id: Type.String(), name: Type.String(), type: Type.String(), redirectUris: Type.Array(Type.String()),
+  grantTypes: Type.Array(Type.String()), postLogoutRedirectUris: Type.Array(Type.String()),
+  backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]), roles: Type.Array(Type.String()), createdAt: Iso,
+  secret: Type.Optional(Type.String({ description: 'Only in the answer to creating a confidential client' })),
+});
+
+const clientView = (c: Client) => ({
+  id: c.id, name: c.name, type: c.type, redirectUris: c.redirectUris, grantTypes: c.grantTypes,
+  postLogoutRedirectUris: c.postLogoutRedirectUris, backchannelLogoutUri: c.backchannelLogoutUri, roles: c.roles, createdAt: iso(c.createdAt),
+});
+
+function checkClient(b: ClientBody) {
+  if (b.type === 'public' && b.grantTypes.includes('client_credentials')) throw BadRequest('A public client cannot use client_credentials');
+  if (b.type === 'public' && b.backchannelLogoutUri) throw BadRequest('Back-channel logout needs a confidential client');
+  if (b.grantTypes.includes('authorization_code') && !b.redirectUris.length) throw BadRequest('authorization_code needs at least one redirect URI');
+  if (b.redirectUris.some((u) => u.includes('#'))) throw BadRequest('Redirect URIs must not contain a fragment');
+}
+
+const fields = (b: ClientBody) => ({
+  name: b.name, type: b.type, redirectUris: b.redirectUris, grantTypes: b.grantTypes,
+  postLogoutRedirectUris: b.postLogoutRedirectUris ?? [], backchannelLogoutUri: b.backchannelLogoutUri ?? null, roles: b.roles ?? [],
+});
+
+async function mustGetClient(a: Authority, orgId: string, id: string) {
+  const client = await a.store.getClient(id);
+  if (!client || client.orgId !== orgId) throw NotFound(`No OAuth client ${id} in this organization`);
+  return client;
+}
+
+export function clientRoutes(admin: FastifyInstance, a: Authority) {
+  admin.get('/api/v2/oauth/clients', { schema: { response: { 200: Entities(ClientView), ...apiErrors } } }, async (request) => {
+    const clients = await a.store.listClients(request.auth.orgId);
+    return { entities: clients.map(clientView), total: clients.length };
+  });
+
+  admin.post<{ Body: ClientBody }>('/api/v2/oauth/clients', { schema: { body: ClientBody, response: { 201: ClientView, ...apiErrors } } },
+    async function createClient(request, reply) {
+      checkClient(request.body);
+      const secret = request.body.type === 'confidential' ? randomToken(TOKEN_PREFIX.clientSecret) : null;
+      const client: Client = {
+        id: randomUUID(), orgId: request.auth.orgId, ...fields(request.body), secretHash: secret ? sha256(secret) : null, createdAt: a.clock.now(),
+      };
+      await a.store.createClient(client);
+      return reply.code(201).send({ ...clientView(client), ...(secret ? { secret } : {}) });
+    });
+
+  admin.get<{ Params: { id: string } }>('/api/v2/oauth/clients/:id', { schema: { params: IdParams, response: { 200: ClientView, ...apiErrors } } },
+    async (request) => clientView(await mustGetClient(a, request.auth.orgId, request.params.id)));
+
+  admin.put<{ Params: { id: string }; Body: ClientBody }>('/api/v2/oauth/clients/:id',
+    { schema: { params: IdParams, body: ClientBody, response: { 200: ClientView, ...apiErrors } } },
+    async function updateClient(request) {
+      const client = await mustGetClient(a, request.auth.orgId, request.params.id);
+      checkClient(request.body);
+      if (request.body.type !== client.type) throw BadRequest('A client cannot change type; create a new client instead');
+      const next: Client = { ...client, ...fields(request.body) };
+      await a.store.updateClient(next);
+      return clientView(next);
+    });
+
+  admin.delete<{ Params: { id: string } }>('/api/v2/oauth/clients/:id', { schema: { params: IdParams, response: { 204: NoContent, ...apiErrors } } },
+    async function deleteClient(request, reply) {
+      const { orgId, clientId } = request.auth;
+      const client = await mustGetClient(a, orgId, request.params.id);
+      if (client.id === clientId) request.auth.endsOwnToken = true;
+      await revokeAndAnnounce(a, { clientId: client.id }, { orgId, userId: null, reason: 'client_deleted', initiatingClientId: clientId });
+      await a.store.deleteClient(orgId, client.id);
+      return reply.code(204).send();
+    });
+}

@@ -1,0 +1,66 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Authority } from '../../authority/authority.ts';
+import { revokeAndAnnounce } from '../../authority/revoke.ts';
+import { NotFound } from '../../core/errors.ts';
+import { idleDeadline } from '../../core/live-token.ts';
+import { requireRole } from '../auth-guard.ts';
+import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
+
+const TokenInfo = Type.Object({
+  user: Type.Union([Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }), Type.Null()]),
+  client: Type.Object({ id: Type.String(), name: Type.String() }),
+  organization: Type.Object({ id: Type.String(), name: Type.String() }),
+  issuedAt: Iso,
+  expiresAt: Iso,
+  idleExpiresAt: Type.Union([Iso, Type.Null()]),
+});
+
+const MeQuery = Type.Object({ preserveIdleTTL: Type.Optional(Type.Boolean({ description: 'true: this call does not count as activity' })) });
+const UserIdParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
+  api.head('/api/v2/tokens/me', { schema: { response: { 200: NoContent, ...apiErrors } } }, async (_request, reply) => reply.code(200).send());
+
+  api.get('/api/v2/tokens/me', { exposeHeadRoute: false, schema: { querystring: MeQuery, response: { 200: TokenInfo, ...apiErrors } } },
+    async function tokenInfo(request) {
+      const { token } = request.auth;
+      const [user, client, org] = await Promise.all([
+        token.userId ? a.store.getUser(token.orgId, token.userId) : null,
+        a.store.getClient(token.clientId),
+        a.store.getOrg(token.orgId),
+      ]);
+      const idle = idleDeadline(token);
+      return {
+        user: user && { id: user.id, email: user.email, name: user.name },
+        client: { id: token.clientId, name: client?.name ?? token.clientId },
+        organization: { id: token.orgId, name: org?.name ?? '' },
+        issuedAt: iso(token.issuedAt),
+        expiresAt: iso(token.expiresAt),
+        idleExpiresAt: idle == null ? null : iso(Math.min(idle, token.expiresAt)),
+      };
+    });
+
+  api.delete('/api/v2/tokens/me', { schema: { response: { 204: NoContent, ...apiErrors } } },
+    async function logout(request, reply) {
+      const { token } = request.auth;
+      request.auth.endsOwnToken = true;
+      await revokeAndAnnounce(a, { grantId: token.grantId }, {
+        orgId: token.orgId, userId: token.userId, reason: 'logout', initiatingClientId: token.clientId,
+      });
+      return reply.code(204).send();
+    });
+
+  api.delete<{ Params: { userId: string } }>('/api/v2/tokens/:userId',
+    { preHandler: requireRole(a, 'admin'), schema: { params: UserIdParams, response: { 204: NoContent, ...apiErrors } } },
+    async function adminLogoff(request, reply) {
+      const { orgId, userId: adminId, clientId } = request.auth;
+      const user = await a.store.getUser(orgId, request.params.userId);
+      if (!user) throw NotFound(`No user ${request.params.userId} in this organization`);
+      if (user.id === adminId) request.auth.endsOwnToken = true;
+      await revokeAndAnnounce(a, { userId: user.id }, {
+        orgId, userId: user.id, reason: 'admin_logoff', initiatingClientId: clientId, actor: { userId: adminId, clientId },
+      });
+      return reply.code(204).send();
+    });
+}

@@ -1,0 +1,83 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Authority } from '../../authority/authority.ts';
+import { revokeAndAnnounce } from '../../authority/revoke.ts';
+import { Conflict, NotFound } from '../../core/errors.ts';
+import { hashPassword } from '../../core/secrets.ts';
+import { ROLES, type User } from '../../store/records.ts';
+import { StoreConflictError } from '../../store/store.ts';
+import { apiErrors, Entities, IdParams, Iso, iso, NoContent } from '../schemas.ts';
+
+const Roles = Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { uniqueItems: true, maxItems: ROLES.length });
+const UserFields = {
+  email: Type.String({ format: 'email', maxLength: 254 }),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  password: Type.String({ minLength: 8, maxLength: 256 }),
+  roles: Roles,
+};
+const NewUser = Type.Object({ email: UserFields.email, name: UserFields.name, password: Type.Optional(UserFields.password), roles: UserFields.roles }, { additionalProperties: false });
+const UserPatch = Type.Partial(Type.Object(UserFields), { additionalProperties: false, minProperties: 1 });
+export const UserView = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), roles: Roles, createdAt: Iso });
+
+export const userView = (u: User) => ({ id: u.id, email: u.email, name: u.name, roles: u.roles, createdAt: iso(u.createdAt) });
+
+const emailTaken = (email: string) => Conflict(`A user with email ${email} already exists`);
+
+export function userRoutes(admin: FastifyInstance, a: Authority) {
+  admin.get('/api/v2/users', { schema: { response: { 200: Entities(UserView), ...apiErrors } } }, async (request) => {
+    const users = await a.store.listUsers(request.auth.orgId);
+    return { entities: users.map(userView), total: users.length };
+  });
+
+  admin.post<{ Body: Static<typeof NewUser> }>('/api/v2/users', { schema: { body: NewUser, response: { 201: UserView, ...apiErrors } } },
+    async function createUser(request, reply) {
+      const now = a.clock.now();
+      const b = request.body;
+      const user: User = {
+        id: randomUUID(), orgId: request.auth.orgId, email: b.email, name: b.name,
+        passwordHash: b.password ? await hashPassword(b.password) : null, roles: b.roles, createdAt: now, updatedAt: now,
+      };
+      try {
+        await a.store.createUser(user);
+      } catch (err) {
+        if (err instanceof StoreConflictError) throw emailTaken(b.email);
+        throw err;
+      }
+      return reply.code(201).send(userView(user));
+    });
+
+  admin.get<{ Params: { id: string } }>('/api/v2/users/:id', { schema: { params: IdParams, response: { 200: UserView, ...apiErrors } } },
+    async (request) => userView(await mustGetUser(a, request.auth.orgId, request.params.id)));
+
+  admin.patch<{ Params: { id: string }; Body: Static<typeof UserPatch> }>('/api/v2/users/:id',
+    { schema: { params: IdParams, body: UserPatch, response: { 200: UserView, ...apiErrors } } },
+    async function updateUser(request) {
+      const user = await mustGetUser(a, request.auth.orgId, request.params.id);
+      const { password, ...fields } = request.body;
+      const next: User = { ...user, ...fields, updatedAt: a.clock.now(), ...(password ? { passwordHash: await hashPassword(password) } : {}) };
+      try {
+        await a.store.updateUser(next);
+      } catch (err) {
+        if (err instanceof StoreConflictError) throw emailTaken(next.email);
+        throw err;
+      }
+      return userView(next);
+    });
+
+  admin.delete<{ Params: { id: string } }>('/api/v2/users/:id', { schema: { params: IdParams, response: { 204: NoContent, ...apiErrors } } },
+    async function deleteUser(request, reply) {
+      const { orgId, userId: adminId, clientId } = request.auth;
+      const user = await mustGetUser(a, orgId, request.params.id);
+      if (user.id === adminId) request.auth.endsOwnToken = true;
+      await revokeAndAnnounce(a, { userId: user.id }, { orgId, userId: user.id, reason: 'user_deleted', initiatingClientId: clientId });
+      await a.store.deleteUser(orgId, user.id);
+      return reply.code(204).send();
+    });
+}
+
+export async function mustGetUser(a: Authority, orgId: string, id: string): Promise<User> {
+  const user = await a.store.getUser(orgId, id);
+  if (!user) throw NotFound(`No user ${id} in this organization`);
+  return user;
+}

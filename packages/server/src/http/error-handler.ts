@@ -1,0 +1,53 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, OAuthError, type ApiErrorCode } from '../core/errors.ts';
+
+const isOAuthRoute = (url: string) => url.startsWith('/oauth/');
+
+function send(request: FastifyRequest, reply: FastifyReply, status: number, code: ApiErrorCode, message: string, oauthError?: string) {
+  if (isOAuthRoute(request.url)) {
+    return reply.code(status).header('cache-control', 'no-store').send({ error: oauthError ?? 'invalid_request', error_description: message });
+  }
+  return reply.code(status).send({ status, code, message });
+}
+
+/** Parser and framework errors by Fastify code, with the message a caller can act on. */
+const FRAMEWORK: Record<string, [number, ApiErrorCode, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload.too.large', 'The request body is too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported.media.type', 'Unsupported Content-Type'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'bad.request', 'The JSON body is empty'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'bad.request', 'The body is not valid JSON'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad.request', 'Content-Length does not match the body'],
+};
+
+export function installErrorHandlers(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError | ApiError | OAuthError, request, reply) => {
+    if (err instanceof ApiError) {
+      if (err.tokenProblem) {
+        reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${err.tokenProblem.replace(/"/g, "'")}"`);
+      } else if (err.status === 401) {
+        reply.header('www-authenticate', 'Bearer realm="lockstep"');
+      }
+      return send(request, reply, err.status, err.code, err.message);
+    }
+    if (err instanceof OAuthError) {
+      if (err.error === 'invalid_client' && request.headers.authorization?.startsWith('Basic ')) {
+        reply.header('www-authenticate', 'Basic realm="lockstep"');
+      }
+      return send(request, reply, err.status, 'bad.request', err.description, err.error);
+    }
+    if (err.validation) {
+      return send(request, reply, 400, 'bad.request', err.message);
+    }
+    const known = err.code ? FRAMEWORK[err.code] : undefined;
+    if (known) return send(request, reply, known[0], known[1], known[2]);
+    if (err instanceof SyntaxError || (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)) {
+      return send(request, reply, err.statusCode ?? 400, 'bad.request', err.message);
+    }
+    request.log.error({ err }, 'unhandled error');
+    return send(request, reply, 500, 'internal.server.error', 'Internal server error', 'server_error');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(request, reply, 404, 'not.found', `No route ${request.method} ${request.url.split('?')[0]}`),
+  );
+}

@@ -1,0 +1,82 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Authority } from '../../authority/authority.ts';
+import { issueTokens, refreshTokens, type TokenResponse } from '../../authority/issue-tokens.ts';
+import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
+import { verifyS256 } from '../../core/pkce.ts';
+import { sha256 } from '../../core/secrets.ts';
+import type { Client, GrantType } from '../../store/records.ts';
+import { oauthErrors } from '../schemas.ts';
+import { authenticateClient } from './client-auth.ts';
+
+const short = Type.String({ maxLength: 4096 });
+const TokenRequest = Type.Object({
+  grant_type: Type.String({ maxLength: 64 }),
+  code: Type.Optional(short),
+  redirect_uri: Type.Optional(short),
+  code_verifier: Type.Optional(short),
+  refresh_token: Type.Optional(short),
+  scope: Type.Optional(short),
+  client_id: Type.Optional(short),
+  client_secret: Type.Optional(short),
+});
+type TokenRequest = Static<typeof TokenRequest>;
+
+const TokenResponseSchema = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  scope: Type.String(),
+  refresh_token: Type.Optional(Type.String()),
+  id_token: Type.Optional(Type.String()),
+});
+
+function requireGrant(client: Client, grant: GrantType) {
+  if (!client.grantTypes.includes(grant)) throw UnauthorizedClient(`This client may not use the ${grant} grant`);
+}
+
+async function authorizationCode(a: Authority, client: Client, body: TokenRequest): Promise<TokenResponse> {
+  requireGrant(client, 'authorization_code');
+  if (!body.code) throw InvalidRequest('code is required');
+  if (!body.code_verifier) throw InvalidRequest('code_verifier is required (PKCE)');
+  const code = await a.store.consumeAuthCode(sha256(body.code), a.clock.now());
+  if (!code || code.clientId !== client.id) throw InvalidGrant('The authorization code is invalid, expired, already used or not issued to this client');
+  if (body.redirect_uri !== code.redirectUri) throw InvalidGrant('redirect_uri does not match the authorization request');
+  if (!verifyS256(body.code_verifier, code.codeChallenge)) throw InvalidGrant('code_verifier does not match the code_challenge');
+  const user = await a.store.getUser(code.orgId, code.userId);
+  if (!user) throw InvalidGrant('The user no longer exists');
+  return issueTokens(a, {
+    client, user, sessionId: code.sessionId, grantId: randomUUID(), scope: code.scope, nonce: code.nonce,
+    authTime: code.createdAt, withRefreshToken: client.grantTypes.includes('refresh_token'),
+  });
+}
+
+async function clientCredentials(a: Authority, client: Client, body: TokenRequest): Promise<TokenResponse> {
+  requireGrant(client, 'client_credentials');
+  if (client.type !== 'confidential') throw UnauthorizedClient('client_credentials needs a confidential client');
+  return issueTokens(a, { client, user: null, sessionId: null, grantId: randomUUID(), scope: body.scope?.trim() || 'api', withRefreshToken: false });
+}
+
+async function refreshToken(a: Authority, client: Client, body: TokenRequest): Promise<TokenResponse> {
+  requireGrant(client, 'refresh_token');
+  if (!body.refresh_token) throw InvalidRequest('refresh_token is required');
+  return refreshTokens(a, client, body.refresh_token, body.scope?.trim() || undefined);
+}
+
+const GRANTS: Record<string, (a: Authority, client: Client, body: TokenRequest) => Promise<TokenResponse>> = {
+  authorization_code: authorizationCode,
+  client_credentials: clientCredentials,
+  refresh_token: refreshToken,
+};
+
+export function tokenRoutes(app: FastifyInstance, a: Authority) {
+  app.post<{ Body: TokenRequest }>('/oauth/token', { schema: { body: TokenRequest, response: { 200: TokenResponseSchema, ...oauthErrors } } },
+    async function token(request, reply) {
+      const grant = GRANTS[request.body.grant_type];
+      if (!grant) throw UnsupportedGrantType(`grant_type must be one of ${Object.keys(GRANTS).join(', ')}`);
+      const client = await authenticateClient(a, request);
+      const response = await grant(a, client, request.body);
+      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
+    });
+}

@@ -1,0 +1,55 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Authority } from '../authority/authority.ts';
+import { auditRoutes } from './api/audits.ts';
+import { clientRoutes } from './api/clients.ts';
+import { groupRoutes } from './api/groups.ts';
+import { tokenApiRoutes } from './api/tokens.ts';
+import { userRoutes } from './api/users.ts';
+import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guard.ts';
+import { installErrorHandlers } from './error-handler.ts';
+import { authorizeRoutes } from './oauth/authorize.ts';
+import { endSessionRoutes } from './oauth/end-session.ts';
+import { introspectionRoutes } from './oauth/introspection.ts';
+import { metadataRoutes } from './oauth/metadata.ts';
+import { revocationRoutes } from './oauth/revocation.ts';
+import { tokenRoutes } from './oauth/token.ts';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Builds the HTTP edge without listening, so tests can also use inject(). */
+export async function buildHttp(a: Authority): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: a.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    logController: new LogController({ disableRequestLogging: a.log.level !== 'debug' && a.log.level !== 'trace' }),
+    trustProxy: false,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  });
+  installErrorHandlers(app);
+  await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(cookie);
+
+  app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+  metadataRoutes(app, a);
+  authorizeRoutes(app, a);
+  tokenRoutes(app, a);
+  revocationRoutes(app, a);
+  introspectionRoutes(app, a);
+  endSessionRoutes(app, a);
+
+  await app.register(async function api(api) {
+    api.addHook('onRequest', authenticate(a));
+    api.addHook('onSend', refuseIfRevokedMeanwhile);
+    tokenApiRoutes(api, a);
+    await api.register(async function admin(admin) {
+      admin.addHook('preHandler', requireRole(a, 'admin'));
+      userRoutes(admin, a);
+      groupRoutes(admin, a);
+      clientRoutes(admin, a);
+      auditRoutes(admin, a);
+    });
+  });
+  return app;
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { join } from 'node:path';
+import { createAuthority, type Authority } from './authority/authority.ts';
+import { InProcessBus } from './bus/in-process-bus.ts';
+import type { Config } from './config.ts';
+import { systemClock, type Clock } from './core/clock.ts';
+import { buildHttp } from './http/server.ts';
+import { seedDemo, type DemoCredentials } from './seed/demo.ts';
+import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import type { Store } from './store/store.ts';
+
+export interface RunningServer {
+  url: string;
+  authority: Authority;
+  http: FastifyInstance;
+  demo: DemoCredentials | null;
+  close(): Promise<void>;
+}
+
+export function openStore(config: Config): Store {
+  if (config.databaseUrl) throw new Error('LOCKSTEP_DATABASE_URL (PostgreSQL) is not supported yet; unset it to use the embedded SQLite store');
+  return new SqliteStore(join(config.dataDir, 'lockstep.sqlite'));
+}
+
+/** Opens the store, seeds the demo org when asked, and listens. Everything is closed again by close(). */
+export async function startServer(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningServer> {
+  const log = opts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const clock = opts.clock ?? systemClock;
+  const store = openStore(config);
+  const bus = new InProcessBus();
+  let issuer = config.issuer;
+  const authority = await createAuthority({
+    config, store, bus, clock, log,
+    issuer: () => {
+      if (!issuer) throw new Error('issuer is not known before the server listens');
+      return issuer;
+    },
+  });
+  const demo = config.demo ? await seedDemo(authority) : null;
+  const http = await buildHttp(authority);
+  const address = await http.listen({ port: config.port, host: config.host });
+  issuer ??= address.replace('://localhost', '://127.0.0.1');
+  authority.activity.start();
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: issuer,
+    authority,
+    http,
+    demo,
+    close: () =>
+      (closing ??= (async () => {
+        await http.close();
+        await authority.activity.stop();
+        await bus.close();
+        await store.close();
+      })()),
+  };
+}

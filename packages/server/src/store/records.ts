@@ -1,0 +1,174 @@
+/** What the store keeps. Times are milliseconds since the epoch; secrets appear only as SHA-256 hashes. */
+
+export const ROLES = ['admin', 'supervisor', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+export interface Org {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface GroupTimeoutBundle {
+  priority: number;
+  timeoutSeconds: number;
+  groups: string[];
+}
+
+export interface IdleTimeoutSettings {
+  enableIdleTokenTimeout: boolean;
+  idleTokenTimeoutSeconds: number;
+  inactivityTimeoutGroupsEnabled: boolean;
+  inactivityTimeoutGroupBundles: GroupTimeoutBundle[];
+  excludedPaths: string[];
+}
+
+export interface OrgSettings {
+  universalLogoutEnabled: boolean;
+  hipaaEnabled: boolean;
+  idle: IdleTimeoutSettings;
+}
+
+export const DEFAULT_ORG_SETTINGS: OrgSettings = {
+  universalLogoutEnabled: false,
+  hipaaEnabled: false,
+  idle: {
+    enableIdleTokenTimeout: false,
+    idleTokenTimeoutSeconds: 900,
+    inactivityTimeoutGroupsEnabled: false,
+    inactivityTimeoutGroupBundles: [],
+    excludedPaths: [],
+  },
+};
+
+export interface User {
+  id: string;
+  orgId: string;
+  email: string;
+  name: string;
+  passwordHash: string | null;
+  roles: Role[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Group {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string;
+  memberIds: string[];
+  createdAt: number;
+}
+
+export interface Client {
+  id: string;
+  orgId: string;
+  name: string;
+  type: 'public' | 'confidential';
+  secretHash: string | null;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri: string | null;
+  /** Roles a client-credentials token of this client acts with (e.g. `admin` for automation). */
+  roles: Role[];
+  createdAt: number;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  privateJwk: string;
+  createdAt: number;
+}
+
+/** The browser's sign-in (SSO) session behind the session cookie. */
+export interface SignInSession {
+  id: string;
+  tokenHash: string;
+  orgId: string;
+  userId: string;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  endedAt: number | null;
+}
+
+export interface AuthCode {
+  hash: string;
+  clientId: string;
+  orgId: string;
+  userId: string;
+  sessionId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scope: string;
+  nonce: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type RevokeReason =
+  | 'logout'
+  | 'universal_logout'
+  | 'idle_timeout'
+  | 'admin_logoff'
+  | 'global_revocation'
+  | 'revocation'
+  | 'refresh_reuse'
+  | 'user_deleted'
+  | 'client_deleted';
+
+export interface AccessToken {
+  id: string;
+  hash: string;
+  orgId: string;
+  userId: string | null;
+  clientId: string;
+  sessionId: string | null;
+  /** One authorization grant: the code exchange (or client-credentials call) and every refresh after it. */
+  grantId: string;
+  scope: string;
+  issuedAt: number;
+  expiresAt: number;
+  lastActivityAt: number;
+  revokedAt: number | null;
+  revokeReason: RevokeReason | null;
+}
+
+export interface RefreshToken {
+  id: string;
+  hash: string;
+  grantId: string;
+  orgId: string;
+  userId: string;
+  clientId: string;
+  sessionId: string;
+  scope: string;
+  issuedAt: number;
+  expiresAt: number;
+  rotatedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  orgId: string;
+  at: number;
+  kind: string;
+  userId: string | null;
+  clientId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  userId?: string;
+  kind?: string;
+  from?: number;
+  to?: number;
+  limit?: number;
+}

@@ -1,0 +1,72 @@
+import type { Database } from 'better-sqlite3';
+
+/** Append only: a released migration is never edited, a change is a new version. */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'foundation',
+    sql: `
+      CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, settings TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL, password_hash TEXT, roles TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX users_org ON users(org_id);
+      CREATE TABLE user_groups (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), name TEXT NOT NULL, description TEXT NOT NULL,
+        created_at INTEGER NOT NULL);
+      CREATE INDEX user_groups_org ON user_groups(org_id);
+      CREATE TABLE group_members (
+        group_id TEXT NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, PRIMARY KEY (group_id, user_id));
+      CREATE INDEX group_members_user ON group_members(user_id);
+      CREATE TABLE clients (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), name TEXT NOT NULL, type TEXT NOT NULL,
+        secret_hash TEXT, redirect_uris TEXT NOT NULL, grant_types TEXT NOT NULL, post_logout_redirect_uris TEXT NOT NULL,
+        backchannel_logout_uri TEXT, roles TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE INDEX clients_org ON clients(org_id);
+      CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, alg TEXT NOT NULL, private_jwk TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE sign_in_sessions (
+        id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL, user_id TEXT NOT NULL,
+        auth_time INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, ended_at INTEGER);
+      CREATE INDEX sign_in_sessions_user ON sign_in_sessions(user_id) WHERE ended_at IS NULL;
+      CREATE TABLE auth_codes (
+        hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, org_id TEXT NOT NULL, user_id TEXT NOT NULL,
+        session_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, code_challenge TEXT NOT NULL, scope TEXT NOT NULL,
+        nonce TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, consumed_at INTEGER);
+      CREATE TABLE access_tokens (
+        id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL, user_id TEXT, client_id TEXT NOT NULL,
+        session_id TEXT, grant_id TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL, last_activity_at INTEGER NOT NULL, revoked_at INTEGER, revoke_reason TEXT);
+      CREATE INDEX access_tokens_user ON access_tokens(user_id) WHERE revoked_at IS NULL;
+      CREATE INDEX access_tokens_grant ON access_tokens(grant_id);
+      CREATE INDEX access_tokens_session ON access_tokens(session_id);
+      CREATE TABLE refresh_tokens (
+        id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, grant_id TEXT NOT NULL, org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL, client_id TEXT NOT NULL, session_id TEXT NOT NULL, scope TEXT NOT NULL,
+        issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, rotated_at INTEGER, revoked_at INTEGER);
+      CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
+      CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id) WHERE revoked_at IS NULL;
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL,
+        user_id TEXT, client_id TEXT, details TEXT NOT NULL);
+      CREATE INDEX audit_log_org_at ON audit_log(org_id, at);
+    `,
+  },
+];
+
+export function migrate(db: Database): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const ran: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+    ran.push(m.version);
+  }
+  return ran;
+}

@@ -1,0 +1,47 @@
+import type { AccessToken, AuditEntry, Client, RefreshToken, RevokeReason, SignInSession, User, AuthCode } from '../records.ts';
+
+/** Column-to-field mapping for SQL rows; shared by every SQL store. */
+type Row = any;
+
+const json = <T>(v: string): T => JSON.parse(v) as T;
+
+export const toUser = (r: Row): User => ({
+  id: r.id, orgId: r.org_id, email: r.email, name: r.name, passwordHash: r.password_hash,
+  roles: json(r.roles), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+});
+
+export const toClient = (r: Row): Client => ({
+  id: r.id, orgId: r.org_id, name: r.name, type: r.type, secretHash: r.secret_hash,
+  redirectUris: json(r.redirect_uris), grantTypes: json(r.grant_types),
+  postLogoutRedirectUris: json(r.post_logout_redirect_uris), backchannelLogoutUri: r.backchannel_logout_uri,
+  roles: json(r.roles), createdAt: Number(r.created_at),
+});
+
+export const toSignInSession = (r: Row): SignInSession => ({
+  id: r.id, tokenHash: r.token_hash, orgId: r.org_id, userId: r.user_id, authTime: Number(r.auth_time),
+  createdAt: Number(r.created_at), expiresAt: Number(r.expires_at), endedAt: r.ended_at == null ? null : Number(r.ended_at),
+});
+
+export const toAuthCode = (r: Row): AuthCode => ({
+  hash: r.hash, clientId: r.client_id, orgId: r.org_id, userId: r.user_id, sessionId: r.session_id,
+  redirectUri: r.redirect_uri, codeChallenge: r.code_challenge, scope: r.scope, nonce: r.nonce,
+  createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
+});
+
+export const toAccessToken = (r: Row): AccessToken => ({
+  id: r.id, hash: r.hash, orgId: r.org_id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id,
+  grantId: r.grant_id, scope: r.scope, issuedAt: Number(r.issued_at), expiresAt: Number(r.expires_at),
+  lastActivityAt: Number(r.last_activity_at), revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
+  revokeReason: (r.revoke_reason ?? null) as RevokeReason | null,
+});
+
+export const toRefreshToken = (r: Row): RefreshToken => ({
+  id: r.id, hash: r.hash, grantId: r.grant_id, orgId: r.org_id, userId: r.user_id, clientId: r.client_id,
+  sessionId: r.session_id, scope: r.scope, issuedAt: Number(r.issued_at), expiresAt: Number(r.expires_at),
+  rotatedAt: r.rotated_at == null ? null : Number(r.rotated_at), revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
+});
+
+export const toAudit = (r: Row): AuditEntry => ({
+  id: Number(r.id), orgId: r.org_id, at: Number(r.at), kind: r.kind, userId: r.user_id, clientId: r.client_id,
+  details: json(r.details),
+});

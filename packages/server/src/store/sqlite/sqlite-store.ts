@@ -1,0 +1,289 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings, RefreshToken,
+  RevokeReason, SignInSession, SigningKey, User,
+} from '../records.ts';
+import { StoreConflictError, type RevokeSelection, type RevokedSet, type Store } from '../store.ts';
+import { migrate } from './migrations.ts';
+import { toAccessToken, toAudit, toAuthCode, toClient, toRefreshToken, toSignInSession, toUser } from './rows.ts';
+
+const str = JSON.stringify;
+
+/** The embedded default: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every transaction is atomic in-process. */
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+  }
+
+  async close() {
+    if (this.db.open) this.db.close();
+  }
+
+  #conflicts<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') ||
+          (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new StoreConflictError((err as Error).message);
+      }
+      throw err;
+    }
+  }
+
+  async createOrg(org: Org, settings: OrgSettings) {
+    this.#conflicts(() =>
+      this.db.prepare('INSERT INTO orgs (id, name, settings, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, str(settings), org.createdAt),
+    );
+  }
+  async getOrg(id: string) {
+    const r = this.db.prepare('SELECT id, name, created_at FROM orgs WHERE id = ?').get(id) as any;
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
+  async countOrgs() {
+    return (this.db.prepare('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
+  }
+  async getOrgSettings(orgId: string) {
+    const r = this.db.prepare('SELECT settings FROM orgs WHERE id = ?').get(orgId) as { settings: string } | undefined;
+    return r ? (JSON.parse(r.settings) as OrgSettings) : null;
+  }
+  async saveOrgSettings(orgId: string, settings: OrgSettings) {
+    this.db.prepare('UPDATE orgs SET settings = ? WHERE id = ?').run(str(settings), orgId);
+  }
+
+  async createUser(u: User) {
+    this.#conflicts(() =>
+      this.db
+        .prepare('INSERT INTO users (id, org_id, email, name, password_hash, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(u.id, u.orgId, u.email, u.name, u.passwordHash, str(u.roles), u.createdAt, u.updatedAt),
+    );
+  }
+  async getUser(orgId: string, id: string) {
+    const r = this.db.prepare('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, id);
+    return r ? toUser(r) : null;
+  }
+  async findUserByEmail(email: string) {
+    const r = this.db.prepare('SELECT * FROM users WHERE email = ?').get(email);
+    return r ? toUser(r) : null;
+  }
+  async listUsers(orgId: string) {
+    return this.db.prepare('SELECT * FROM users WHERE org_id = ? ORDER BY email').all(orgId).map(toUser);
+  }
+  async updateUser(u: User) {
+    this.#conflicts(() =>
+      this.db
+        .prepare('UPDATE users SET email = ?, name = ?, password_hash = ?, roles = ?, updated_at = ? WHERE org_id = ? AND id = ?')
+        .run(u.email, u.name, u.passwordHash, str(u.roles), u.updatedAt, u.orgId, u.id),
+    );
+  }
+  async deleteUser(orgId: string, id: string) {
+    return this.db.prepare('DELETE FROM users WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+  }
+
+  #members(groupId: string): string[] {
+    return (this.db.prepare('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').all(groupId) as { user_id: string }[]).map((r) => r.user_id);
+  }
+  #setMembers(g: Group) {
+    this.db.prepare('DELETE FROM group_members WHERE group_id = ?').run(g.id);
+    const add = this.db.prepare(
+      'INSERT INTO group_members (group_id, user_id) SELECT ?, id FROM users WHERE id = ? AND org_id = ?',
+    );
+    for (const userId of g.memberIds) add.run(g.id, userId, g.orgId);
+  }
+  async createGroup(g: Group) {
+    this.#conflicts(() =>
+      this.db.transaction(() => {
+        this.db.prepare('INSERT INTO user_groups (id, org_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)').run(g.id, g.orgId, g.name, g.description, g.createdAt);
+        this.#setMembers(g);
+      })(),
+    );
+  }
+  async getGroup(orgId: string, id: string) {
+    const r = this.db.prepare('SELECT * FROM user_groups WHERE org_id = ? AND id = ?').get(orgId, id) as any;
+    return r ? { id: r.id, orgId: r.org_id, name: r.name, description: r.description, createdAt: r.created_at, memberIds: this.#members(r.id) } : null;
+  }
+  async listGroups(orgId: string) {
+    const rows = this.db.prepare('SELECT * FROM user_groups WHERE org_id = ? ORDER BY name').all(orgId) as any[];
+    return rows.map((r) => ({ id: r.id, orgId: r.org_id, name: r.name, description: r.description, createdAt: r.created_at, memberIds: this.#members(r.id) }));
+  }
+  async updateGroup(g: Group) {
+    this.db.transaction(() => {
+      const changed = this.db.prepare('UPDATE user_groups SET name = ?, description = ? WHERE org_id = ? AND id = ?').run(g.name, g.description, g.orgId, g.id).changes;
+      if (changed) this.#setMembers(g);
+    })();
+  }
+  async deleteGroup(orgId: string, id: string) {
+    return this.db.prepare('DELETE FROM user_groups WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+  }
+  async listGroupIdsOfUser(orgId: string, userId: string) {
+    const rows = this.db
+      .prepare('SELECT m.group_id FROM group_members m JOIN user_groups g ON g.id = m.group_id WHERE g.org_id = ? AND m.user_id = ?')
+      .all(orgId, userId) as { group_id: string }[];
+    return rows.map((r) => r.group_id);
+  }
+
+  async createClient(c: Client) {
+    this.#conflicts(() =>
+      this.db
+        .prepare(`INSERT INTO clients (id, org_id, name, type, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris,
+          backchannel_logout_uri, roles, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(c.id, c.orgId, c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
+          c.backchannelLogoutUri, str(c.roles), c.createdAt),
+    );
+  }
+  async getClient(id: string) {
+    const r = this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id);
+    return r ? toClient(r) : null;
+  }
+  async listClients(orgId: string) {
+    return this.db.prepare('SELECT * FROM clients WHERE org_id = ? ORDER BY id').all(orgId).map(toClient);
+  }
+  async updateClient(c: Client) {
+    this.db
+      .prepare(`UPDATE clients SET name = ?, type = ?, secret_hash = ?, redirect_uris = ?, grant_types = ?, post_logout_redirect_uris = ?,
+        backchannel_logout_uri = ?, roles = ? WHERE org_id = ? AND id = ?`)
+      .run(c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
+        c.backchannelLogoutUri, str(c.roles), c.orgId, c.id);
+  }
+  async deleteClient(orgId: string, id: string) {
+    return this.db.prepare('DELETE FROM clients WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+  }
+
+  async listSigningKeys() {
+    const rows = this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at').all() as any[];
+    return rows.map((r): SigningKey => ({ kid: r.kid, alg: r.alg, privateJwk: r.private_jwk, createdAt: r.created_at }));
+  }
+  async addSigningKey(k: SigningKey) {
+    this.db.prepare('INSERT INTO signing_keys (kid, alg, private_jwk, created_at) VALUES (?, ?, ?, ?)').run(k.kid, k.alg, k.privateJwk, k.createdAt);
+  }
+
+  async createSignInSession(s: SignInSession) {
+    this.db
+      .prepare('INSERT INTO sign_in_sessions (id, token_hash, org_id, user_id, auth_time, created_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(s.id, s.tokenHash, s.orgId, s.userId, s.authTime, s.createdAt, s.expiresAt, s.endedAt);
+  }
+  async findSignInSessionByHash(tokenHash: string) {
+    const r = this.db.prepare('SELECT * FROM sign_in_sessions WHERE token_hash = ?').get(tokenHash);
+    return r ? toSignInSession(r) : null;
+  }
+
+  async saveAuthCode(c: AuthCode) {
+    this.db
+      .prepare(`INSERT INTO auth_codes (hash, client_id, org_id, user_id, session_id, redirect_uri, code_challenge, scope, nonce,
+        created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(c.hash, c.clientId, c.orgId, c.userId, c.sessionId, c.redirectUri, c.codeChallenge, c.scope, c.nonce, c.createdAt, c.expiresAt);
+  }
+  async consumeAuthCode(hash: string, now: number) {
+    const r = this.db
+      .prepare('UPDATE auth_codes SET consumed_at = ? WHERE hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING *')
+      .get(now, hash, now);
+    return r ? toAuthCode(r) : null;
+  }
+
+  async saveAccessToken(t: AccessToken) {
+    this.db
+      .prepare(`INSERT INTO access_tokens (id, hash, org_id, user_id, client_id, session_id, grant_id, scope, issued_at, expires_at,
+        last_activity_at, revoked_at, revoke_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(t.id, t.hash, t.orgId, t.userId, t.clientId, t.sessionId, t.grantId, t.scope, t.issuedAt, t.expiresAt,
+        t.lastActivityAt, t.revokedAt, t.revokeReason);
+  }
+  async findAccessTokenByHash(hash: string) {
+    const r = this.db.prepare('SELECT * FROM access_tokens WHERE hash = ?').get(hash);
+    return r ? toAccessToken(r) : null;
+  }
+  async listLiveAccessTokensOfUser(userId: string, now: number) {
+    return this.db
+      .prepare('SELECT * FROM access_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY issued_at')
+      .all(userId, now)
+      .map(toAccessToken);
+  }
+
+  async recordActivity(batch: { id: string; lastActivityAt: number }[]) {
+    const update = this.db.prepare('UPDATE access_tokens SET last_activity_at = ?1 WHERE id = ?2 AND last_activity_at < ?1');
+    this.db.transaction(() => {
+      for (const b of batch) update.run(b.lastActivityAt, b.id);
+    })();
+  }
+
+  async saveRefreshToken(t: RefreshToken) {
+    this.db
+      .prepare(`INSERT INTO refresh_tokens (id, hash, grant_id, org_id, user_id, client_id, session_id, scope, issued_at, expires_at,
+        rotated_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(t.id, t.hash, t.grantId, t.orgId, t.userId, t.clientId, t.sessionId, t.scope, t.issuedAt, t.expiresAt, t.rotatedAt, t.revokedAt);
+  }
+  async findRefreshTokenByHash(hash: string) {
+    const r = this.db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash);
+    return r ? toRefreshToken(r) : null;
+  }
+  async rotateRefreshToken(previousId: string, next: RefreshToken, now: number) {
+    return this.db.transaction(() => {
+      const marked = this.db
+        .prepare('UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL')
+        .run(now, previousId).changes;
+      if (!marked) return false;
+      void this.saveRefreshToken(next);
+      return true;
+    })();
+  }
+
+  async revoke(selection: RevokeSelection, now: number, reason: RevokeReason): Promise<RevokedSet> {
+    const where = revokeWhere(selection);
+    return this.db.transaction((): RevokedSet => {
+      const accessTokens = this.db
+        .prepare(`UPDATE access_tokens SET revoked_at = ?, revoke_reason = ? WHERE revoked_at IS NULL AND ${where.access[0]}
+          RETURNING id, hash, org_id, user_id, client_id, session_id, grant_id`)
+        .all(now, reason, ...where.access[1])
+        .map((r: any) => ({ id: r.id, hash: r.hash, orgId: r.org_id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id, grantId: r.grant_id }));
+      const ids = (table: string, column: string, clause?: Clause) =>
+        clause
+          ? (this.db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${column} IS NULL AND ${clause[0]} RETURNING id`).all(now, ...clause[1]) as { id: string }[]).map((r) => r.id)
+          : [];
+      return {
+        accessTokens,
+        refreshTokenIds: ids('refresh_tokens', 'revoked_at', where.refresh),
+        signInSessionIds: ids('sign_in_sessions', 'ended_at', where.sessions),
+      };
+    })();
+  }
+
+  async appendAudit(e: Omit<AuditEntry, 'id'>) {
+    this.db
+      .prepare('INSERT INTO audit_log (org_id, at, kind, user_id, client_id, details) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(e.orgId, e.at, e.kind, e.userId, e.clientId, str(e.details));
+  }
+  async listAudit(orgId: string, f: AuditFilter) {
+    const clauses = ['org_id = ?'];
+    const args: unknown[] = [orgId];
+    if (f.userId) clauses.push('user_id = ?'), args.push(f.userId);
+    if (f.kind) clauses.push('kind = ?'), args.push(f.kind);
+    if (f.from != null) clauses.push('at >= ?'), args.push(f.from);
+    if (f.to != null) clauses.push('at <= ?'), args.push(f.to);
+    args.push(f.limit ?? 100);
+    return this.db.prepare(`SELECT * FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`).all(...args).map(toAudit);
+  }
+}
+
+type Clause = [sql: string, args: unknown[]];
+
+/** SQL conditions per selection, for access tokens, refresh tokens and sign-in sessions. */
+function revokeWhere(s: RevokeSelection): { access: Clause; refresh?: Clause; sessions?: Clause } {
+  if ('accessTokenId' in s) return { access: ['id = ?', [s.accessTokenId]] };
+  if ('grantId' in s) return { access: ['grant_id = ?', [s.grantId]], refresh: ['grant_id = ?', [s.grantId]] };
+  if ('signInSessionId' in s) {
+    const ofClient: Clause = ['session_id = ? AND client_id = ?', [s.signInSessionId, s.clientId]];
+    return { access: ofClient, refresh: ofClient, sessions: ['id = ?', [s.signInSessionId]] };
+  }
+  if ('clientId' in s) return { access: ['client_id = ?', [s.clientId]], refresh: ['client_id = ?', [s.clientId]] };
+  const ofUser: Clause = ['user_id = ?', [s.userId]];
+  return { access: ofUser, refresh: ofUser, sessions: ofUser };
+}

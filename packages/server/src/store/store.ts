@@ -1,0 +1,94 @@
+import type {
+  AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings,
+  RefreshToken, RevokeReason, SignInSession, SigningKey, User,
+} from './records.ts';
+
+/** Which credentials one revocation ends. Each selection is revoked in one transaction. */
+export type RevokeSelection =
+  /** One access token only (RFC 7009 revocation of an access token). */
+  | { accessTokenId: string }
+  /** Every access and refresh token of one grant: a client's logout, refresh-token reuse. */
+  | { grantId: string }
+  /** Every token a client holds through one sign-in session, and the session itself (RP-initiated logout). */
+  | { signInSessionId: string; clientId: string }
+  /** Every token of a client (the client is being deleted). */
+  | { clientId: string }
+  /** Everything of a user: all tokens of every client and all sign-in sessions (universal logout, admin logoff). */
+  | { userId: string };
+
+export interface RevokedSet {
+  accessTokens: Pick<AccessToken, 'id' | 'hash' | 'orgId' | 'userId' | 'clientId' | 'sessionId' | 'grantId'>[];
+  refreshTokenIds: string[];
+  signInSessionIds: string[];
+}
+
+/** Raised by create/update when a unique value (user email, client id) is taken. */
+export class StoreConflictError extends Error {
+  readonly code = 'STORE_CONFLICT';
+}
+
+/**
+ * The one persistence interface. Every implementation passes `test/store-conformance.ts`.
+ * Methods that take an `orgId` never see another org's rows, whatever the id.
+ */
+export interface Store {
+  close(): Promise<void>;
+
+  createOrg(org: Org, settings: OrgSettings): Promise<void>;
+  getOrg(id: string): Promise<Org | null>;
+  countOrgs(): Promise<number>;
+  getOrgSettings(orgId: string): Promise<OrgSettings | null>;
+  saveOrgSettings(orgId: string, settings: OrgSettings): Promise<void>;
+
+  createUser(user: User): Promise<void>;
+  getUser(orgId: string, id: string): Promise<User | null>;
+  /** Sign-in names are unique across orgs, so login needs no org picker. */
+  findUserByEmail(email: string): Promise<User | null>;
+  listUsers(orgId: string): Promise<User[]>;
+  updateUser(user: User): Promise<void>;
+  deleteUser(orgId: string, id: string): Promise<boolean>;
+
+  createGroup(group: Group): Promise<void>;
+  getGroup(orgId: string, id: string): Promise<Group | null>;
+  listGroups(orgId: string): Promise<Group[]>;
+  updateGroup(group: Group): Promise<void>;
+  deleteGroup(orgId: string, id: string): Promise<boolean>;
+  listGroupIdsOfUser(orgId: string, userId: string): Promise<string[]>;
+
+  createClient(client: Client): Promise<void>;
+  /** Client ids are global: OAuth requests name a client without an org. */
+  getClient(id: string): Promise<Client | null>;
+  listClients(orgId: string): Promise<Client[]>;
+  updateClient(client: Client): Promise<void>;
+  deleteClient(orgId: string, id: string): Promise<boolean>;
+
+  listSigningKeys(): Promise<SigningKey[]>;
+  addSigningKey(key: SigningKey): Promise<void>;
+
+  createSignInSession(session: SignInSession): Promise<void>;
+  findSignInSessionByHash(tokenHash: string): Promise<SignInSession | null>;
+
+  saveAuthCode(code: AuthCode): Promise<void>;
+  /** Race-safe single use: returns the code the first time, null on every later call or once expired. */
+  consumeAuthCode(hash: string, now: number): Promise<AuthCode | null>;
+
+  saveAccessToken(token: AccessToken): Promise<void>;
+  findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
+  listLiveAccessTokensOfUser(userId: string, now: number): Promise<AccessToken[]>;
+  /** Writes back coalesced activity; a time older than the stored one is ignored. */
+  recordActivity(batch: { id: string; lastActivityAt: number }[]): Promise<void>;
+
+  saveRefreshToken(token: RefreshToken): Promise<void>;
+  findRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
+  /**
+   * Atomically marks `previousId` rotated and stores `next`. Returns false, storing nothing,
+   * when `previousId` was already rotated or revoked: the caller is looking at a reused token.
+   */
+  rotateRefreshToken(previousId: string, next: RefreshToken, now: number): Promise<boolean>;
+
+  /** Revokes everything the selection names that is still live, in one transaction. */
+  revoke(selection: RevokeSelection, now: number, reason: RevokeReason): Promise<RevokedSet>;
+
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
+  listAudit(orgId: string, filter: AuditFilter): Promise<AuditEntry[]>;
+}
