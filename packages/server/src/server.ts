@@ -42,6 +42,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
   const address = await http.listen({ port: config.port, host: config.host });
   issuer ??= address.replace('://localhost', '://127.0.0.1');
   authority.activity.start();
+  authority.expirer.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -52,6 +53,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
     close: () =>
       (closing ??= (async () => {
         await http.close();
+        await authority.expirer.stop();
         await authority.activity.stop();
         await bus.close();
         await store.close();

@@ -3,14 +3,18 @@ import type { AccessToken, RevokeReason } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
 /**
- * Access tokens by hash, in memory, so the hot path reads no database on a hit.
- * Revocation marks entries in place before the revoking call returns; the loader
- * re-reads if a revocation landed while it was reading, so a stale "live" row never
- * enters the cache after the revoke.
+ * Access tokens by hash, in memory, so the hot path reads no database on a hit. Every live
+ * token is here (loaded at start, added at issue), which lets the idle expirer act on tokens
+ * nobody uses. Revocation marks entries in place before the revoking call returns; the loader
+ * re-reads if a revocation landed while it was reading, so a stale "live" row never enters
+ * the cache after the revoke.
  */
 export class AccessTokenCache {
   readonly #byHash = new Map<string, LiveToken>();
+  readonly #byUser = new Map<string, Set<LiveToken>>();
   #revocations = 0;
+  /** Called for every token that enters the cache (the expirer schedules it). */
+  onTrack: (token: LiveToken) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -19,10 +23,6 @@ export class AccessTokenCache {
 
   get size() {
     return this.#byHash.size;
-  }
-
-  peek(hash: string): LiveToken | undefined {
-    return this.#byHash.get(hash);
   }
 
   async get(hash: string): Promise<LiveToken | null> {
@@ -34,16 +34,25 @@ export class AccessTokenCache {
       if (!record) return null;
       const idleTimeoutMs = record.revokedAt == null ? await this.idleTimeoutOf(record) : null;
       if (seen !== this.#revocations) continue;
-      const raced = this.#byHash.get(hash);
-      if (raced) return raced;
-      const live: LiveToken = { ...record, idleTimeoutMs };
-      this.#byHash.set(hash, live);
-      return live;
+      return this.#byHash.get(hash) ?? this.#track({ ...record, idleTimeoutMs, scheduledAt: null });
     }
   }
 
-  add(token: LiveToken): void {
+  /** Adds a token just issued or loaded at start. */
+  async add(record: AccessToken): Promise<LiveToken> {
+    const idleTimeoutMs = record.revokedAt == null ? await this.idleTimeoutOf(record) : null;
+    return this.#byHash.get(record.hash) ?? this.#track({ ...record, idleTimeoutMs, scheduledAt: null });
+  }
+
+  #track(token: LiveToken): LiveToken {
     this.#byHash.set(token.hash, token);
+    if (token.userId) {
+      let set = this.#byUser.get(token.userId);
+      if (!set) this.#byUser.set(token.userId, (set = new Set()));
+      set.add(token);
+    }
+    this.onTrack(token);
+    return token;
   }
 
   markRevoked(hashes: Iterable<string>, at: number, reason: RevokeReason): void {
@@ -53,16 +62,25 @@ export class AccessTokenCache {
       if (entry && entry.revokedAt == null) {
         entry.revokedAt = at;
         entry.revokeReason = reason;
+        this.onTrack(entry);
       }
     }
   }
 
-  /** Every cached token matching `filter`; used when a setting changes and idle timeouts must be recomputed. */
-  *entries(filter: (t: LiveToken) => boolean): Iterable<LiveToken> {
-    for (const t of this.#byHash.values()) if (filter(t)) yield t;
+  ofUser(userId: string): Iterable<LiveToken> {
+    return this.#byUser.get(userId) ?? [];
   }
 
-  delete(hash: string): void {
-    this.#byHash.delete(hash);
+  *ofOrg(orgId: string): Iterable<LiveToken> {
+    for (const t of this.#byHash.values()) if (t.orgId === orgId) yield t;
+  }
+
+  delete(token: LiveToken): void {
+    this.#byHash.delete(token.hash);
+    const set = token.userId ? this.#byUser.get(token.userId) : undefined;
+    if (set) {
+      set.delete(token);
+      if (!set.size) this.#byUser.delete(token.userId!);
+    }
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { LiveToken } from '../core/live-token.ts';
 import type { Store } from '../store/store.ts';
+import type { OrgSettingsCache } from './org-settings.ts';
 
 export const ACTIVITY_FLUSH_MS = 1000;
 
@@ -15,13 +16,20 @@ export class ActivityRecorder {
 
   constructor(
     private readonly store: Store,
+    private readonly settings: OrgSettingsCache,
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Whether this request resets the token's idle clock (DESIGN.md: every API call but these). */
-  counts(_token: LiveToken, request: FastifyRequest): boolean {
-    const query = request.query as Record<string, unknown> | undefined;
-    return !(query?.preserveIdleTTL === 'true' && request.method === 'GET');
+  /**
+   * Whether this request resets the token's idle clock: every API call but
+   * `GET /api/v2/tokens/me?preserveIdleTTL=true` and the org's excluded paths.
+   * (Notification-channel traffic never reaches here.)
+   */
+  counts(token: LiveToken, request: FastifyRequest): boolean {
+    const path = request.url.split('?', 1)[0]!;
+    if (request.method === 'GET' && path === '/api/v2/tokens/me' && (request.query as Record<string, unknown>)?.preserveIdleTTL === 'true') return false;
+    const excluded = this.settings.peek(token.orgId)?.excluded;
+    return !excluded?.some((pattern) => pattern.test(path));
   }
 
   record(token: LiveToken, now: number): void {

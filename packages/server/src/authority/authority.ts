@@ -3,10 +3,12 @@ import type { Bus } from '../bus/events.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../core/clock.ts';
 import { LoginThrottle } from '../core/login-throttle.ts';
-import type { AccessToken } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { AccessTokenCache } from './access-token-cache.ts';
 import { ActivityRecorder } from './activity.ts';
+import { IdleExpirer } from './idle-expirer.ts';
+import { IdleTimeouts } from './idle-timeouts.ts';
+import { OrgSettingsCache } from './org-settings.ts';
 import { SigningKeys } from './signing-keys.ts';
 
 /** Everything a request handler needs, built once per server. Routes get this, never globals. */
@@ -17,8 +19,11 @@ export interface Authority {
   clock: Clock;
   log: Logger;
   keys: SigningKeys;
+  settings: OrgSettingsCache;
+  idle: IdleTimeouts;
   tokens: AccessTokenCache;
   activity: ActivityRecorder;
+  expirer: IdleExpirer;
   loginThrottle: LoginThrottle;
   /** The issuer URL; known once the server listens. */
   issuer(): string;
@@ -32,12 +37,26 @@ export async function createAuthority(parts: {
   log: Logger;
   issuer: () => string;
 }): Promise<Authority> {
-  const idleTimeoutOf = async (_token: AccessToken): Promise<number | null> => null;
+  const { store, clock, log, bus } = parts;
+  const settings = new OrgSettingsCache(store);
+  const idle = new IdleTimeouts(store, settings);
+  const tokens = new AccessTokenCache(store, (t) => idle.timeoutMsFor(t));
+  const expirer = new IdleExpirer({ store, clock, tokens, bus, log });
+  idle.tokens = tokens;
+  idle.onReschedule = (t) => expirer.schedule(t);
+  tokens.onTrack = (t) => expirer.schedule(t);
+
+  await idle.loadExemptions();
+  for (const record of await store.listLiveAccessTokens(clock.now())) await tokens.add(record);
+
   return {
     ...parts,
-    keys: await SigningKeys.load(parts.store, parts.clock.now()),
-    tokens: new AccessTokenCache(parts.store, idleTimeoutOf),
-    activity: new ActivityRecorder(parts.store, (err) => parts.log.error({ err }, 'activity write-back failed')),
-    loginThrottle: new LoginThrottle(parts.clock),
+    keys: await SigningKeys.load(store, clock.now()),
+    settings,
+    idle,
+    tokens,
+    activity: new ActivityRecorder(store, settings, (err) => log.error({ err }, 'activity write-back failed')),
+    expirer,
+    loginThrottle: new LoginThrottle(clock),
   };
 }

@@ -38,6 +38,7 @@ export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse
     lastActivityAt: now, revokedAt: null, revokeReason: null,
   };
   await a.store.saveAccessToken(record);
+  await a.tokens.add(record);
   const response: TokenResponse = { access_token: raw, token_type: 'Bearer', expires_in: Math.floor(ttlMs / 1000), scope: g.scope };
 
   if (g.user && g.sessionId && g.withRefreshToken) {
@@ -73,6 +74,8 @@ function idToken(a: Authority, g: Grant, user: User, now: number): Promise<strin
  * rotated means it leaked (or a client bug), so the whole grant is revoked (OAuth 2.1 §4.3.1).
  */
 export async function refreshTokens(a: Authority, client: Client, rawRefresh: string, requestedScope: string | undefined): Promise<TokenResponse> {
+  // Idle expiries due now revoke their grants' refresh tokens: run them before looking.
+  await a.expirer.sweep();
   const now = a.clock.now();
   const current = await a.store.findRefreshTokenByHash(sha256(rawRefresh));
   if (!current || current.clientId !== client.id) throw InvalidGrant('The refresh token is not valid for this client');
@@ -96,5 +99,7 @@ export async function refreshTokens(a: Authority, client: Client, rawRefresh: st
     throw InvalidGrant('The refresh token was already used; every token of this grant has been revoked');
   }
   const response = await issueTokens(a, { ...grant, withRefreshToken: false });
-  return { ...response, refresh_token: rawNext };
+  // While the idle timeout is on no refresh token is handed out: the grant lives only as long as its access tokens stay active.
+  const idleOn = (await a.settings.get(current.orgId)).idle.enableIdleTokenTimeout;
+  return idleOn ? response : { ...response, refresh_token: rawNext };
 }

@@ -1,4 +1,4 @@
-import type { RevokeReason } from '../store/records.ts';
+import type { RevokeReason, RoutingStatus, SystemPresence } from '../store/records.ts';
 
 /** What nodes tell each other. Handlers must be cheap: they run on the publishing request's path in-process. */
 export type LockstepEvent =
@@ -11,6 +11,7 @@ export type LockstepEvent =
       initiatingClientId: string | null;
       at: number;
     }
+  | { type: 'presence.changed'; orgId: string; userId: string; presence: SystemPresence; routingStatus: RoutingStatus; at: number }
   | { type: 'settings.changed'; orgId: string };
 
 export interface Bus {

@@ -4,6 +4,8 @@ import type { AccessToken } from '../store/records.ts';
 export interface LiveToken extends AccessToken {
   /** Idle timeout that applies to this token, or null when none does (resolved from org, groups, exemptions). */
   idleTimeoutMs: number | null;
+  /** When the idle expirer will next look at this token (its entry in the deadline heap), or null. */
+  scheduledAt: number | null;
 }
 
 export type TokenVerdict =

@@ -37,7 +37,11 @@ export function authenticate(a: Authority) {
     if (!token) throw InvalidToken('The access token is not known');
     const now = a.clock.now();
     const verdict = judgeToken(token, now);
-    if (!verdict.live) throw InvalidToken(verdict.description);
+    if (!verdict.live) {
+      // Past its idle deadline but not swept yet: refused now, and the expirer runs at once for the events.
+      if (verdict.problem === 'idle_timeout' && token.revokedAt == null) void a.expirer.sweep();
+      throw InvalidToken(verdict.description);
+    }
     request.auth = { token, orgId: token.orgId, userId: token.userId, clientId: token.clientId };
     if (a.activity.counts(token, request)) a.activity.record(token, now);
   };

@@ -5,6 +5,9 @@ import type { Authority } from '../authority/authority.ts';
 import { auditRoutes } from './api/audits.ts';
 import { clientRoutes } from './api/clients.ts';
 import { groupRoutes } from './api/groups.ts';
+import { idleSettingsRoutes } from './api/idle-settings.ts';
+import { interactionRoutes } from './api/interactions.ts';
+import { presenceRoutes } from './api/presence.ts';
 import { tokenApiRoutes } from './api/tokens.ts';
 import { userRoutes } from './api/users.ts';
 import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guard.ts';
@@ -43,6 +46,9 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
     api.addHook('onRequest', authenticate(a));
     api.addHook('onSend', refuseIfRevokedMeanwhile);
     tokenApiRoutes(api, a);
+    idleSettingsRoutes(api, a);
+    presenceRoutes(api, a);
+    interactionRoutes(api, a);
     await api.register(async function admin(admin) {
       admin.addHook('preHandler', requireRole(a, 'admin'));
       userRoutes(admin, a);

@@ -172,3 +172,39 @@ export interface AuditFilter {
   to?: number;
   limit?: number;
 }
+
+export const SYSTEM_PRESENCES = ['Available', 'Away', 'Busy', 'Break', 'Meal', 'Meeting', 'Training', 'Offline'] as const;
+export type SystemPresence = (typeof SYSTEM_PRESENCES)[number];
+export const ROUTING_STATUSES = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING'] as const;
+export type RoutingStatus = (typeof ROUTING_STATUSES)[number];
+
+export interface UserStatus {
+  userId: string;
+  orgId: string;
+  presence: SystemPresence;
+  presenceAt: number;
+  routingStatus: RoutingStatus;
+  routingAt: number;
+}
+
+export const INTERACTION_TYPES = ['voice', 'email', 'chat'] as const;
+export const INTERACTION_STATES = ['connected', 'held', 'acw', 'disconnected'] as const;
+
+export interface Interaction {
+  userId: string;
+  id: string;
+  orgId: string;
+  type: (typeof INTERACTION_TYPES)[number];
+  state: Exclude<(typeof INTERACTION_STATES)[number], 'disconnected'>;
+  updatedAt: number;
+}
+
+/** One token ended by the idle expirer, with what else its end decides (see Store.expireIdleTokens). */
+export interface IdleExpiry {
+  token: Pick<AccessToken, 'id' | 'orgId' | 'userId' | 'clientId' | 'grantId' | 'sessionId'>;
+  deadline: number;
+  /** It was its sign-in session's last live token: the session ends, so it cannot silently undo the timeout. */
+  endSignInSession: boolean;
+  /** It was its user's last live token: presence Offline, routing status OFF_QUEUE. */
+  setUserOffline: boolean;
+}

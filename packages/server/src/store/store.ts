@@ -1,6 +1,6 @@
 import type {
   AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings,
-  RefreshToken, RevokeReason, SignInSession, SigningKey, User,
+  RefreshToken, RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
 } from './records.ts';
 
 /** Which credentials one revocation ends. Each selection is revoked in one transaction. */
@@ -75,6 +75,8 @@ export interface Store {
   saveAccessToken(token: AccessToken): Promise<void>;
   findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
   listLiveAccessTokensOfUser(userId: string, now: number): Promise<AccessToken[]>;
+  /** Every unrevoked, unexpired access token: what the idle expirer tracks after a restart. */
+  listLiveAccessTokens(now: number): Promise<AccessToken[]>;
   /** Writes back coalesced activity; a time older than the stored one is ignored. */
   recordActivity(batch: { id: string; lastActivityAt: number }[]): Promise<void>;
 
@@ -88,6 +90,22 @@ export interface Store {
 
   /** Revokes everything the selection names that is still live, in one transaction. */
   revoke(selection: RevokeSelection, now: number, reason: RevokeReason): Promise<RevokedSet>;
+
+  /**
+   * One sweep of the idle expirer, in one transaction: revokes each token (reason idle_timeout)
+   * and its grant's refresh tokens, ends sign-in sessions and sets users offline where the
+   * batch says so, and writes one audit entry per token. Tokens already revoked are skipped.
+   * Returns the ids of the tokens it expired.
+   */
+  expireIdleTokens(batch: IdleExpiry[], now: number): Promise<string[]>;
+
+  getUserStatus(orgId: string, userId: string): Promise<UserStatus | null>;
+  saveUserStatus(status: UserStatus): Promise<void>;
+
+  /** Upserts an open interaction; `deleteInteraction` is its disconnect. */
+  saveInteraction(interaction: Interaction): Promise<void>;
+  deleteInteraction(userId: string, id: string): Promise<boolean>;
+  listInteractions(): Promise<Interaction[]>;
 
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
   listAudit(orgId: string, filter: AuditFilter): Promise<AuditEntry[]>;

@@ -45,6 +45,8 @@ export interface ClientSpec {
   clientSecret?: string;
   redirectUri?: string;
   scope?: string;
+  /** Seconds the server's (injected) clock runs ahead of real time, so oauth4webapi accepts the ID token. */
+  clockSkewSeconds?: number;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface ClientSpec {
 export async function signIn(issuerUrl: string, browser: Browser, spec: ClientSpec, credentials?: { username: string; password: string }): Promise<SignIn> {
   const issuer = new URL(issuerUrl);
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
-  const client: oauth.Client = { client_id: spec.clientId };
+  const client: oauth.Client = { client_id: spec.clientId, ...(spec.clockSkewSeconds ? { [oauth.clockSkew]: spec.clockSkewSeconds } : {}) };
   const clientAuth = spec.clientSecret ? oauth.ClientSecretBasic(spec.clientSecret) : oauth.None();
   const redirectUri = spec.redirectUri ?? 'http://127.0.0.1:9/callback';
   const verifier = oauth.generateRandomCodeVerifier();
@@ -90,3 +92,24 @@ export async function discover(issuerUrl: string) {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A client-credentials token of the demo `automation` client (admin role). */
+export async function automationToken(issuerUrl: string, secret: string): Promise<string> {
+  const as = await discover(issuerUrl);
+  const client = { client_id: 'automation' };
+  const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(secret), new URLSearchParams(), insecure);
+  return (await oauth.processClientCredentialsResponse(as, client, response)).access_token;
+}
+
+/** Starts an authorization request in `browser` and says what the server answered: the login form, or a redirect with a code. */
+export async function authorizeOutcome(issuerUrl: string, browser: Browser, clientId: string): Promise<'login_form' | 'code' | string> {
+  const url = new URL(issuerUrl + '/oauth/authorize');
+  url.search = new URLSearchParams({
+    client_id: clientId, redirect_uri: 'http://127.0.0.1:9/callback', response_type: 'code', scope: 'openid',
+    code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()), code_challenge_method: 'S256', state: 's',
+  }).toString();
+  const res = await browser.fetch(url.toString());
+  if (res.status === 200 && /name="password"/.test(await res.text())) return 'login_form';
+  if (res.status === 303 && new URL(res.headers.get('location')!).searchParams.has('code')) return 'code';
+  return `unexpected ${res.status}`;
+}

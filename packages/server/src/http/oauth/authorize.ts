@@ -108,6 +108,7 @@ export function authorizeRoutes(app: FastifyInstance, a: Authority) {
         return redirectTo(a, reply, uri, { error, error_description: description, state: request.query.state });
       }
       const c = outcome.ok;
+      await a.expirer.sweep(); // an idle expiry due now may end the sign-in session (no silent undo)
       const current = c.prompt === 'login' ? null : await currentSignInSession(a, request.cookies[SESSION_COOKIE]);
       if (current && !wrongOrg(c, current.user)) return answerWithCode(a, reply, c, current.session);
       if (c.prompt === 'none') return redirectTo(a, reply, c.redirectUri, { error: 'login_required', state: c.state });

@@ -46,9 +46,10 @@ async function authorizationCode(a: Authority, client: Client, body: TokenReques
   if (!verifyS256(body.code_verifier, code.codeChallenge)) throw InvalidGrant('code_verifier does not match the code_challenge');
   const user = await a.store.getUser(code.orgId, code.userId);
   if (!user) throw InvalidGrant('The user no longer exists');
+  const idleOn = (await a.settings.get(user.orgId)).idle.enableIdleTokenTimeout;
   return issueTokens(a, {
     client, user, sessionId: code.sessionId, grantId: randomUUID(), scope: code.scope, nonce: code.nonce,
-    authTime: code.createdAt, withRefreshToken: client.grantTypes.includes('refresh_token'),
+    authTime: code.createdAt, withRefreshToken: client.grantTypes.includes('refresh_token') && !idleOn,
   });
 }
 

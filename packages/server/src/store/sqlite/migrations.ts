@@ -52,6 +52,19 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX audit_log_org_at ON audit_log(org_id, at);
     `,
   },
+  {
+    version: 2,
+    name: 'idle timeout: interactions and user status',
+    sql: `
+      CREATE TABLE interactions (
+        user_id TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL, type TEXT NOT NULL, state TEXT NOT NULL,
+        updated_at INTEGER NOT NULL, PRIMARY KEY (user_id, id));
+      CREATE TABLE user_status (
+        user_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, presence TEXT NOT NULL, presence_at INTEGER NOT NULL,
+        routing_status TEXT NOT NULL, routing_at INTEGER NOT NULL);
+      CREATE INDEX access_tokens_live ON access_tokens(expires_at) WHERE revoked_at IS NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings, RefreshToken,
-  RevokeReason, SignInSession, SigningKey, User,
+  RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
 } from '../records.ts';
 import { StoreConflictError, type RevokeSelection, type RevokedSet, type Store } from '../store.ts';
 import { migrate } from './migrations.ts';
@@ -208,14 +208,78 @@ export class SqliteStore implements Store {
       .map(toAccessToken);
   }
 
+  async listLiveAccessTokens(now: number) {
+    return this.db.prepare('SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > ?').all(now).map(toAccessToken);
+  }
+
+  async expireIdleTokens(batch: IdleExpiry[], now: number) {
+    const revokeAccess = this.db.prepare("UPDATE access_tokens SET revoked_at = ?, revoke_reason = 'idle_timeout' WHERE id = ? AND revoked_at IS NULL");
+    const revokeRefresh = this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
+    const endSession = this.db.prepare('UPDATE sign_in_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL');
+    const audit = this.db.prepare('INSERT INTO audit_log (org_id, at, kind, user_id, client_id, details) VALUES (?, ?, ?, ?, ?, ?)');
+    return this.db.transaction(() => {
+      const expired: string[] = [];
+      for (const e of batch) {
+        const t = e.token;
+        if (!revokeAccess.run(now, t.id).changes) continue;
+        expired.push(t.id);
+        revokeRefresh.run(now, t.grantId);
+        const sessionEnded = e.endSignInSession && t.sessionId ? endSession.run(now, t.sessionId).changes > 0 : false;
+        if (e.setUserOffline && t.userId) this.#setOffline(t.orgId, t.userId, now);
+        audit.run(t.orgId, now, 'idle_timeout', t.userId, t.clientId, str({
+          accessTokenId: t.id, deadline: new Date(e.deadline).toISOString(), noticedAt: new Date(now).toISOString(),
+          latenessMs: now - e.deadline, signInSessionEnded: sessionEnded, userSetOffline: e.setUserOffline,
+        }));
+      }
+      return expired;
+    })();
+  }
+
+  #setOffline(orgId: string, userId: string, now: number) {
+    this.db
+      .prepare(`INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at) VALUES (?, ?, 'Offline', ?, 'OFF_QUEUE', ?)
+        ON CONFLICT (user_id) DO UPDATE SET presence = 'Offline', presence_at = excluded.presence_at, routing_status = 'OFF_QUEUE', routing_at = excluded.routing_at`)
+      .run(userId, orgId, now, now);
+  }
+
+  async getUserStatus(orgId: string, userId: string) {
+    const r = this.db.prepare('SELECT * FROM user_status WHERE org_id = ? AND user_id = ?').get(orgId, userId) as any;
+    return r ? { userId: r.user_id, orgId: r.org_id, presence: r.presence, presenceAt: r.presence_at, routingStatus: r.routing_status, routingAt: r.routing_at } : null;
+  }
+  async saveUserStatus(s: UserStatus) {
+    this.db
+      .prepare(`INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (user_id) DO UPDATE SET presence = excluded.presence, presence_at = excluded.presence_at,
+          routing_status = excluded.routing_status, routing_at = excluded.routing_at`)
+      .run(s.userId, s.orgId, s.presence, s.presenceAt, s.routingStatus, s.routingAt);
+  }
+
+  async saveInteraction(i: Interaction) {
+    this.db
+      .prepare(`INSERT INTO interactions (user_id, id, org_id, type, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, state = excluded.state, updated_at = excluded.updated_at`)
+      .run(i.userId, i.id, i.orgId, i.type, i.state, i.updatedAt);
+  }
+  async deleteInteraction(userId: string, id: string) {
+    return this.db.prepare('DELETE FROM interactions WHERE user_id = ? AND id = ?').run(userId, id).changes > 0;
+  }
+  async listInteractions() {
+    return (this.db.prepare('SELECT * FROM interactions').all() as any[]).map((r): Interaction => ({
+      userId: r.user_id, id: r.id, orgId: r.org_id, type: r.type, state: r.state, updatedAt: r.updated_at,
+    }));
+  }
+
   async recordActivity(batch: { id: string; lastActivityAt: number }[]) {
-    const update = this.db.prepare('UPDATE access_tokens SET last_activity_at = ?1 WHERE id = ?2 AND last_activity_at < ?1');
+    const update = this.db.prepare('UPDATE access_tokens SET last_activity_at = @at WHERE id = @id AND last_activity_at < @at');
     this.db.transaction(() => {
-      for (const b of batch) update.run(b.lastActivityAt, b.id);
+      for (const b of batch) update.run({ at: b.lastActivityAt, id: b.id });
     })();
   }
 
   async saveRefreshToken(t: RefreshToken) {
+    this.#insertRefreshToken(t);
+  }
+  #insertRefreshToken(t: RefreshToken) {
     this.db
       .prepare(`INSERT INTO refresh_tokens (id, hash, grant_id, org_id, user_id, client_id, session_id, scope, issued_at, expires_at,
         rotated_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -231,7 +295,7 @@ export class SqliteStore implements Store {
         .prepare('UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL')
         .run(now, previousId).changes;
       if (!marked) return false;
-      void this.saveRefreshToken(next);
+      this.#insertRefreshToken(next);
       return true;
     })();
   }

@@ -1,0 +1,37 @@
+import { excludedPathPattern } from '../core/idle-policy.ts';
+import { DEFAULT_ORG_SETTINGS, type OrgSettings } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
+
+interface CachedSettings {
+  settings: OrgSettings;
+  excluded: RegExp[];
+}
+
+/** Org settings kept in memory: the hot path reads them on every request (excluded paths). */
+export class OrgSettingsCache {
+  readonly #byOrg = new Map<string, CachedSettings>();
+
+  constructor(private readonly store: Store) {}
+
+  async get(orgId: string): Promise<OrgSettings> {
+    return (this.#byOrg.get(orgId) ?? (await this.#load(orgId))).settings;
+  }
+
+  /** Synchronous view for the hot path; undefined until the org was loaded once. */
+  peek(orgId: string): CachedSettings | undefined {
+    return this.#byOrg.get(orgId);
+  }
+
+  async save(orgId: string, settings: OrgSettings): Promise<void> {
+    await this.store.saveOrgSettings(orgId, settings);
+    this.#byOrg.set(orgId, compile(settings));
+  }
+
+  async #load(orgId: string): Promise<CachedSettings> {
+    const cached = compile((await this.store.getOrgSettings(orgId)) ?? DEFAULT_ORG_SETTINGS);
+    this.#byOrg.set(orgId, cached);
+    return cached;
+  }
+}
+
+const compile = (settings: OrgSettings): CachedSettings => ({ settings, excluded: settings.idle.excludedPaths.map(excludedPathPattern) });

@@ -1,0 +1,71 @@
+import type { IdleTimeoutSettings } from '../store/records.ts';
+import { BadRequest, Conflict } from './errors.ts';
+
+export const IDLE_TIMEOUT_MAX_SECONDS = 28_800;
+export const HIPAA_MAX_SECONDS = 900;
+
+/**
+ * The idle timeout that applies to a token, in seconds, or null when none does.
+ * A user in several bundles' groups gets the bundle with the lowest priority number;
+ * everyone else (and client-credentials tokens) gets the org's timeout.
+ */
+export function idleTimeoutSecondsFor(s: IdleTimeoutSettings, userGroupIds: readonly string[] | null): number | null {
+  if (!s.enableIdleTokenTimeout) return null;
+  if (s.inactivityTimeoutGroupsEnabled && userGroupIds?.length) {
+    const mine = s.inactivityTimeoutGroupBundles
+      .filter((b) => b.groups.some((g) => userGroupIds.includes(g)))
+      .sort((x, y) => x.priority - y.priority)[0];
+    if (mine) return mine.timeoutSeconds;
+  }
+  return s.idleTokenTimeoutSeconds;
+}
+
+function allTimeouts(s: IdleTimeoutSettings): { where: string; seconds: number }[] {
+  return [
+    { where: 'idleTokenTimeoutSeconds', seconds: s.idleTokenTimeoutSeconds },
+    ...s.inactivityTimeoutGroupBundles.map((b, i) => ({ where: `inactivityTimeoutGroupBundles[${i}].timeoutSeconds`, seconds: b.timeoutSeconds })),
+  ];
+}
+
+/** Checks a new setting against the range (floor is 300 s unless lowered for tests) and the HIPAA cap. */
+export function checkIdleSettings(s: IdleTimeoutSettings, opts: { hipaa: boolean; floorSeconds: number }): void {
+  const max = opts.hipaa ? HIPAA_MAX_SECONDS : IDLE_TIMEOUT_MAX_SECONDS;
+  for (const t of allTimeouts(s)) {
+    if (!Number.isInteger(t.seconds) || t.seconds < opts.floorSeconds || t.seconds > max) {
+      throw BadRequest(
+        opts.hipaa && t.seconds > HIPAA_MAX_SECONDS
+          ? `${t.where} is ${t.seconds} s; while HIPAA is enabled the idle timeout can be at most ${HIPAA_MAX_SECONDS} s (15 minutes)`
+          : `${t.where} must be from ${opts.floorSeconds} to ${IDLE_TIMEOUT_MAX_SECONDS} seconds, got ${t.seconds}`,
+      );
+    }
+  }
+  const priorities = s.inactivityTimeoutGroupBundles.map((b) => b.priority);
+  if (new Set(priorities).size !== priorities.length) throw BadRequest('inactivityTimeoutGroupBundles must have distinct priorities');
+  for (const p of s.excludedPaths) excludedPathPattern(p);
+}
+
+/** Turning HIPAA on is refused while any configured timeout is above its cap: the admin must lower it first. */
+export function checkHipaaCanBeEnabled(s: IdleTimeoutSettings): void {
+  const over = allTimeouts(s).filter((t) => t.seconds > HIPAA_MAX_SECONDS);
+  if (over.length) {
+    throw Conflict(
+      `HIPAA caps the idle timeout at ${HIPAA_MAX_SECONDS} s (15 minutes). Lower ${over.map((t) => `${t.where} (now ${t.seconds} s)`).join(', ')} to ${HIPAA_MAX_SECONDS} s or less first, then enable HIPAA`,
+    );
+  }
+}
+
+/**
+ * An excluded path pattern: a path under /api/ where `*` matches within one segment and a
+ * trailing `/**` matches everything below.
+ */
+export function excludedPathPattern(pattern: string): RegExp {
+  if (!/^\/api\/[A-Za-z0-9\-._~*/{}]*$/.test(pattern) || pattern.length > 200) {
+    throw BadRequest(`excludedPaths entry "${pattern}" must be an /api/... path; * matches one segment, a trailing /** everything below`);
+  }
+  const deep = pattern.endsWith('/**');
+  const body = (deep ? pattern.slice(0, -3) : pattern)
+    .split('*')
+    .map((part) => part.replace(/[.{}]/g, '\\$&'))
+    .join('[^/]*');
+  return new RegExp(`^${body}${deep ? '(?:/.*)?' : ''}/?$`);
+}
