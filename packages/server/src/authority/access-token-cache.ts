@@ -25,6 +25,11 @@ export class AccessTokenCache {
     return this.#byHash.size;
   }
 
+  /** The cached token, without reading the store: the hot path's first try. */
+  peek(hash: string): LiveToken | undefined {
+    return this.#byHash.get(hash);
+  }
+
   async get(hash: string): Promise<LiveToken | null> {
     const hit = this.#byHash.get(hash);
     if (hit) return hit;

@@ -1,9 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, OAuthError, type ApiErrorCode } from '../core/errors.ts';
+import { messagePage } from '../web/html.ts';
 
 const isOAuthRoute = (url: string) => url.startsWith('/oauth/');
+/** Pages a browser shows: every error on them is a page too (their response schemas are HTML strings, not JSON). */
+const HTML_ROUTES = new Set(['/oauth/authorize', '/oauth/logout']);
 
 function send(request: FastifyRequest, reply: FastifyReply, status: number, code: ApiErrorCode, message: string, oauthError?: string) {
+  if (HTML_ROUTES.has(request.routeOptions?.url ?? '')) {
+    return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+      .send(messagePage(status >= 500 ? 'Something went wrong' : 'Bad request', message));
+  }
   if (isOAuthRoute(request.url)) {
     return reply.code(status).header('cache-control', 'no-store').send({ error: oauthError ?? 'invalid_request', error_description: message });
   }
@@ -17,7 +24,15 @@ const FRAMEWORK: Record<string, [number, ApiErrorCode, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'bad.request', 'The JSON body is empty'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'bad.request', 'The body is not valid JSON'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad.request', 'Content-Length does not match the body'],
+  FST_ERR_BAD_URL: [400, 'bad.request', 'The URL is not valid (malformed percent-encoding)'],
+  FST_ERR_MAX_PARAM_LENGTH: [400, 'bad.request', 'A path parameter is longer than allowed'],
 };
+
+/** Router errors Fastify raises before any route or hook (Fastify's `frameworkErrors` option): same body shapes as every other error. */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const known = err.code ? FRAMEWORK[err.code] : undefined;
+  return known ? send(request, reply, known[0], known[1], known[2]) : send(request, reply, 400, 'bad.request', err.message);
+}
 
 export function installErrorHandlers(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | ApiError | OAuthError, request, reply) => {

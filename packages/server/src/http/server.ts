@@ -11,7 +11,7 @@ import { presenceRoutes } from './api/presence.ts';
 import { tokenApiRoutes } from './api/tokens.ts';
 import { userRoutes } from './api/users.ts';
 import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guard.ts';
-import { installErrorHandlers } from './error-handler.ts';
+import { answerFrameworkError, installErrorHandlers } from './error-handler.ts';
 import { authorizeRoutes } from './oauth/authorize.ts';
 import { endSessionRoutes } from './oauth/end-session.ts';
 import { introspectionRoutes } from './oauth/introspection.ts';
@@ -28,6 +28,7 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     logController: new LogController({ disableRequestLogging: a.log.level !== 'debug' && a.log.level !== 'trace' }),
     trustProxy: false,
+    frameworkErrors: answerFrameworkError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   installErrorHandlers(app);

@@ -20,7 +20,9 @@ const MeQuery = Type.Object({ preserveIdleTTL: Type.Optional(Type.Boolean({ desc
 const UserIdParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 128 }) });
 
 export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
-  api.head('/api/v2/tokens/me', { schema: { response: { 200: NoContent, ...apiErrors } } }, async (_request, reply) => reply.code(200).send());
+  // An explicit zero length keeps the connection alive: this is the SDK's fallback heartbeat.
+  api.head('/api/v2/tokens/me', { schema: { response: { 200: NoContent, ...apiErrors } } },
+    async (_request, reply) => reply.code(200).header('content-length', 0).send());
 
   api.get('/api/v2/tokens/me', { exposeHeadRoute: false, schema: { querystring: MeQuery, response: { 200: TokenInfo, ...apiErrors } } },
     async function tokenInfo(request) {

@@ -1,0 +1,40 @@
+// npm run bench: HTTP hot path vs bare Fastify, idle expirer lateness and memory. Results go to
+// bench/results/latest.{json,md}. Ratios matter more than absolute numbers on a shared machine.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { httpThroughput } from './http-throughput.ts';
+import { idleExpirer } from './idle-expirer.ts';
+
+const log = (s: string) => console.log(s);
+const only = process.argv.slice(2);
+const want = (name: string) => !only.length || only.includes(name);
+
+const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: cpus().length };
+if (want('http')) {
+  log('HTTP hot path (autocannon, 50 connections, 8 s each):');
+  results.http = await httpThroughput(log);
+}
+if (want('expirer')) {
+  log('Idle expirer (100,000 tokens, 5 s timeout, deadlines spread over 10 s):');
+  results.expirer = await idleExpirer(log);
+}
+
+const dir = new URL('./results/', import.meta.url);
+mkdirSync(dir, { recursive: true });
+writeFileSync(new URL('latest.json', dir), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(new URL('latest.md', dir), markdown(results));
+console.log('\n' + markdown(results));
+
+function markdown(r: any): string {
+  const rows: string[] = ['| measure | value |', '|---|---|'];
+  if (r.http) {
+    rows.push(`| bare Fastify HEAD | ${r.http.bare.reqPerSec} req/s, p99 ${r.http.bare.p99Ms} ms |`);
+    rows.push(`| HEAD /api/v2/tokens/me (token check + activity, idle on) | ${r.http.authenticated.reqPerSec} req/s, p99 ${r.http.authenticated.p99Ms} ms |`);
+    rows.push(`| ratio authenticated / bare | ${r.http.ratio} |`);
+  }
+  if (r.expirer) {
+    rows.push(`| idle expirer lateness (${r.expirer.tokens} tokens) | p50 ${r.expirer.latenessMs.p50} ms, p99 ${r.expirer.latenessMs.p99} ms, max ${r.expirer.latenessMs.max} ms |`);
+    rows.push(`| memory per tracked token | ${r.expirer.bytesPerToken} bytes |`);
+  }
+  return `# Lockstep benchmark (${r.at}, node ${r.node}, ${r.cpus} CPUs)\n\n${rows.join('\n')}\n`;
+}
