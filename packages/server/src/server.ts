@@ -43,6 +43,8 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
   issuer ??= address.replace('://localhost', '://127.0.0.1');
   authority.activity.start();
   authority.expirer.start();
+  authority.hub.start();
+  authority.backchannel.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -52,7 +54,9 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
     demo,
     close: () =>
       (closing ??= (async () => {
+        authority.hub.close();
         await http.close();
+        await authority.backchannel.stop();
         await authority.expirer.stop();
         await authority.activity.stop();
         await bus.close();

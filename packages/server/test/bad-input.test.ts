@@ -507,6 +507,47 @@ const AUDITS_API: Case[] = [
   { name: 'kind longer than allowed', status: 400, shape: 'api', error: 'bad.request', says: /kind/, request: (c) => req('GET', `${audits}?kind=${'k'.repeat(100)}`, { token: c.admin }) },
 ];
 
+const timeout = '/api/v2/tokens/timeout';
+const hipaa = '/api/v2/organizations/features/hipaa';
+const validTimeout = { enableIdleTokenTimeout: false, idleTokenTimeoutSeconds: 900 };
+const SETTINGS_API: Case[] = [
+  { name: 'GET timeout without a token', status: 401, shape: 'api', request: () => req('GET', timeout) },
+  { name: 'PUT timeout malformed JSON', status: 400, shape: 'api', error: 'bad.request', says: /JSON/, request: (c) => req('PUT', timeout, { token: c.admin, rawJson: '{"enableIdleTokenTimeout":tru' }) },
+  { name: 'PUT timeout empty body', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin }) },
+  { name: 'PUT timeout oversized body', status: 413, shape: 'api', error: 'payload.too.large', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, excludedPaths: [big()] } }) },
+  { name: 'PUT timeout seconds of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /idleTokenTimeoutSeconds/, request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, idleTokenTimeoutSeconds: 'soon' } }) },
+  { name: 'PUT timeout flag of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /enableIdleTokenTimeout/, request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, enableIdleTokenTimeout: 'maybe' } }) },
+  { name: 'PUT timeout missing the flag', status: 400, shape: 'api', error: 'bad.request', says: /enableIdleTokenTimeout/, request: (c) => req('PUT', timeout, { token: c.admin, json: { idleTokenTimeoutSeconds: 900 } }) },
+  { name: 'PUT timeout seconds far above the maximum', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, idleTokenTimeoutSeconds: 10_000_000 } }) },
+  { name: 'PUT timeout negative seconds', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, idleTokenTimeoutSeconds: -5 } }) },
+  { name: 'PUT timeout bundle with an invalid priority', status: 400, shape: 'api', error: 'bad.request', says: /priority/, request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, inactivityTimeoutGroupBundles: [{ priority: 9, timeoutSeconds: 900, groups: [c.groupId] }] } }) },
+  { name: 'PUT timeout unknown property', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, universalLogoutEnabled: true } }) },
+  { name: 'PUT timeout as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PUT', timeout, { token: c.agent.access, json: validTimeout }) },
+  { name: 'PATCH hipaa flag of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /enabled/, request: (c) => req('PATCH', hipaa, { token: c.admin, json: { enabled: 'yes' } }) },
+  { name: 'PATCH hipaa malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', hipaa, { token: c.admin, rawJson: '{"enabled"' }) },
+  { name: 'PATCH hipaa as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PATCH', hipaa, { token: c.agent.access, json: { enabled: false } }) },
+];
+
+const STATUS_API: Case[] = [
+  { name: 'GET presence of an unknown user', status: 404, shape: 'api', error: 'not.found', request: (c) => req('GET', `${users}/${UNKNOWN_ID}/presence`, { token: c.admin }) },
+  { name: 'GET presence without a token', status: 401, shape: 'api', request: (c) => req('GET', `${users}/${c.agent.userId}/presence`) },
+  { name: 'PATCH presence with an unknown presence', status: 400, shape: 'api', error: 'bad.request', says: /systemPresence/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presence`, { token: c.agent.access, json: { presenceDefinition: { systemPresence: 'Sleeping' } } }) },
+  { name: 'PATCH presence without presenceDefinition', status: 400, shape: 'api', error: 'bad.request', says: /presenceDefinition/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presence`, { token: c.agent.access, json: { systemPresence: 'Available' } }) },
+  { name: 'PATCH presence malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', `${users}/${c.agent.userId}/presence`, { token: c.agent.access, rawJson: '{"presenceDefinition":' }) },
+  { name: 'PATCH presence of another user as an agent', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PATCH', `${users}/${UNKNOWN_ID}/presence`, { token: c.agent.access, json: { presenceDefinition: { systemPresence: 'Offline' } } }) },
+  { name: 'PATCH presence of an unknown user as admin', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PATCH', `${users}/${UNKNOWN_ID}/presence`, { token: c.admin, json: { presenceDefinition: { systemPresence: 'Offline' } } }) },
+  { name: 'PUT routingstatus with an unknown status', status: 400, shape: 'api', error: 'bad.request', says: /status/, request: (c) => req('PUT', `${users}/${c.agent.userId}/routingstatus`, { token: c.agent.access, json: { status: 'ASLEEP' } }) },
+  { name: 'PUT routingstatus of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /status/, request: (c) => req('PUT', `${users}/${c.agent.userId}/routingstatus`, { token: c.agent.access, json: { status: { a: 1 } } }) },
+  { name: 'PUT routingstatus of an unknown user', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PUT', `${users}/${UNKNOWN_ID}/routingstatus`, { token: c.admin, json: { status: 'IDLE' } }) },
+  { name: 'GET routingstatus over-long id', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('GET', `${users}/${'r'.repeat(150)}/routingstatus`, { token: c.admin }) },
+  { name: 'PUT interaction with an unknown type', status: 400, shape: 'api', error: 'bad.request', says: /type/, request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.admin, json: { type: 'fax', state: 'connected' } }) },
+  { name: 'PUT interaction with an unknown state', status: 400, shape: 'api', error: 'bad.request', says: /state/, request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.admin, json: { type: 'voice', state: 'ringing' } }) },
+  { name: 'PUT interaction malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.admin, rawJson: '{"type":"voice",' }) },
+  { name: 'PUT interaction without a body', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.admin }) },
+  { name: 'PUT interaction of an unknown user', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PUT', `${users}/${UNKNOWN_ID}/interactions/i-1`, { token: c.admin, json: { type: 'voice', state: 'disconnected' } }) },
+  { name: 'PUT interaction as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.agent.access, json: { type: 'voice', state: 'connected' } }) },
+];
+
 const UNKNOWN_ROUTES: Case[] = [
   { name: 'unknown API route', status: 404, shape: 'api', error: 'not.found', says: /No route/, request: (c) => req('GET', '/api/v2/nothing-here', { token: c.admin }) },
   { name: 'unknown OAuth route', status: 404, shape: 'oauth', says: /No route/, request: () => req('POST', '/oauth/nothing-here') },
@@ -525,13 +566,15 @@ const TABLE: [string, Case[]][] = [
   ['/api/v2/groups', GROUPS_API],
   ['/api/v2/oauth/clients', CLIENTS_API],
   ['GET /api/v2/audits', AUDITS_API],
+  ['idle timeout and HIPAA settings', SETTINGS_API],
+  ['presence, routing status, interactions', STATUS_API],
   ['unknown routes', UNKNOWN_ROUTES],
 ];
 
 describe('bad input: 4xx with a clear message on every route, never a 5xx', () => {
   let server: TestServer;
   let ctx: Ctx;
-  let before_: { users: unknown; groups: unknown; clients: unknown };
+  let before_: Record<'users' | 'groups' | 'clients' | 'timeout' | 'presence', unknown>;
 
   const api = async (path: string, token: string) => {
     const res = await fetch(server.url + path, { headers: bearer(token) });
@@ -572,7 +615,10 @@ describe('bad input: 4xx with a clear message on every route, never a 5xx', () =
         return { code, verifier, redirectUri: REDIRECT };
       },
     };
-    before_ = { users: await api('/api/v2/users', admin), groups: await api('/api/v2/groups', admin), clients: await api('/api/v2/oauth/clients', admin) };
+    before_ = {
+      users: await api('/api/v2/users', admin), groups: await api('/api/v2/groups', admin), clients: await api('/api/v2/oauth/clients', admin),
+      timeout: await api('/api/v2/tokens/timeout', admin), presence: await api(`/api/v2/users/${info.user.id}/presence`, admin),
+    };
   });
   after(() => server.stop());
 
@@ -604,6 +650,9 @@ describe('bad input: 4xx with a clear message on every route, never a 5xx', () =
     assert.deepEqual(await api('/api/v2/users', ctx.admin), before_.users);
     assert.deepEqual(await api('/api/v2/groups', ctx.admin), before_.groups);
     assert.deepEqual(await api('/api/v2/oauth/clients', ctx.admin), before_.clients);
+    assert.deepEqual(await api('/api/v2/tokens/timeout', ctx.admin), before_.timeout);
+    assert.deepEqual(await api('/api/v2/organizations/features/hipaa', ctx.admin), { enabled: false });
+    assert.deepEqual(await api(`/api/v2/users/${ctx.agent.userId}/presence`, ctx.admin), before_.presence);
 
     // The login form still works after the failed attempts (one wrong password, well under the throttle).
     const again = await signIn(server.url, new Browser(), { clientId: 'crm-embedded', redirectUri: REDIRECT }, { username: 'agent2@demo.test', password: DEMO_PASSWORD });

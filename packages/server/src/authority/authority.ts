@@ -10,6 +10,8 @@ import { IdleExpirer } from './idle-expirer.ts';
 import { IdleTimeouts } from './idle-timeouts.ts';
 import { OrgSettingsCache } from './org-settings.ts';
 import { SigningKeys } from './signing-keys.ts';
+import { BackchannelDelivery } from '../notify/backchannel-delivery.ts';
+import { NotificationHub } from '../notify/hub.ts';
 
 /** Everything a request handler needs, built once per server. Routes get this, never globals. */
 export interface Authority {
@@ -24,6 +26,8 @@ export interface Authority {
   tokens: AccessTokenCache;
   activity: ActivityRecorder;
   expirer: IdleExpirer;
+  hub: NotificationHub;
+  backchannel: BackchannelDelivery;
   loginThrottle: LoginThrottle;
   /** The issuer URL; known once the server listens. */
   issuer(): string;
@@ -49,9 +53,12 @@ export async function createAuthority(parts: {
   await idle.loadExemptions();
   for (const record of await store.listLiveAccessTokens(clock.now())) await tokens.add(record);
 
+  const keys = await SigningKeys.load(store, clock.now());
   return {
     ...parts,
-    keys: await SigningKeys.load(store, clock.now()),
+    keys,
+    hub: new NotificationHub({ bus, clock, log }),
+    backchannel: new BackchannelDelivery({ store, clock, keys, issuer: parts.issuer, log }),
     settings,
     idle,
     tokens,

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { backchannelLogoutsFor, USER_WIDE } from '../core/logout-policy.ts';
 import type { RevokeReason } from '../store/records.ts';
 import type { RevokedSet, RevokeSelection } from '../store/store.ts';
 import type { Authority } from './authority.ts';
-import { writeAudit, type AuditKind } from './audit.ts';
+import type { AuditKind } from './audit.ts';
 
 export interface RevokeContext {
   orgId: string;
@@ -18,12 +20,33 @@ const AUDITED: Partial<Record<RevokeReason, AuditKind>> = {
 };
 
 /**
- * Ends credentials: one store transaction, then the in-memory cache (before this returns, so no
- * request is accepted with a revoked token afterwards), then the bus and the audit log.
+ * Ends credentials. One store transaction commits the revocation with its audit entry, its
+ * back-channel logouts (durable outbox) and, for user-wide logouts, the user's Offline status.
+ * Then the in-memory cache is marked before this returns — so no request is accepted with a
+ * revoked token afterwards — and the bus tells every channel of every revoked token.
  */
 export async function revokeAndAnnounce(a: Authority, selection: RevokeSelection, ctx: RevokeContext): Promise<RevokedSet> {
   const now = a.clock.now();
-  const revoked = await a.store.revoke(selection, now, ctx.reason);
+  const clients = USER_WIDE.has(ctx.reason) || ctx.reason === 'logout' ? await a.store.listClients(ctx.orgId) : [];
+  const kind = AUDITED[ctx.reason];
+  const revoked = await a.store.revoke(selection, now, ctx.reason, (set) => {
+    const outbox = backchannelLogoutsFor(set, { ...ctx, now, newId: randomUUID }, clients);
+    return {
+      outbox,
+      setUserOffline: USER_WIDE.has(ctx.reason) && ctx.userId ? { orgId: ctx.orgId, userId: ctx.userId } : undefined,
+      audit: kind && {
+        orgId: ctx.orgId, at: now, kind, userId: ctx.userId, clientId: ctx.initiatingClientId,
+        details: {
+          ...(ctx.actor ? { actor: ctx.actor } : {}),
+          accessTokenIds: set.accessTokens.map((t) => t.id),
+          clients: [...new Set(set.accessTokens.map((t) => t.clientId))],
+          refreshTokens: set.refreshTokenIds.length,
+          signInSessionIds: set.signInSessionIds,
+          backchannelLogouts: outbox.map((o) => ({ clientId: o.clientId, jti: o.id })),
+        },
+      },
+    };
+  });
   a.tokens.markRevoked(revoked.accessTokens.map((t) => t.hash), now, ctx.reason);
   if (revoked.accessTokens.length) {
     await a.bus.publish({
@@ -31,18 +54,9 @@ export async function revokeAndAnnounce(a: Authority, selection: RevokeSelection
       tokens: revoked.accessTokens.map((t) => ({ id: t.id, hash: t.hash, clientId: t.clientId })),
     });
   }
-  const kind = AUDITED[ctx.reason];
-  if (kind) {
-    await writeAudit(a.store, now, {
-      orgId: ctx.orgId, kind, userId: ctx.userId, clientId: ctx.initiatingClientId,
-      details: {
-        ...(ctx.actor ? { actor: ctx.actor } : {}),
-        accessTokenIds: revoked.accessTokens.map((t) => t.id),
-        clients: [...new Set(revoked.accessTokens.map((t) => t.clientId))],
-        refreshTokens: revoked.refreshTokenIds.length,
-        signInSessionIds: revoked.signInSessionIds,
-      },
-    });
+  if (USER_WIDE.has(ctx.reason) && ctx.userId) {
+    await a.bus.publish({ type: 'presence.changed', orgId: ctx.orgId, userId: ctx.userId, presence: 'Offline', routingStatus: 'OFF_QUEUE', at: now });
   }
+  a.backchannel.poke();
   return revoked;
 }

@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
 import { auditRoutes } from './api/audits.ts';
@@ -7,6 +8,8 @@ import { clientRoutes } from './api/clients.ts';
 import { groupRoutes } from './api/groups.ts';
 import { idleSettingsRoutes } from './api/idle-settings.ts';
 import { interactionRoutes } from './api/interactions.ts';
+import { channelSocketRoute, notificationRoutes } from './api/notifications.ts';
+import { orgSettingsRoutes } from './api/org-settings.ts';
 import { presenceRoutes } from './api/presence.ts';
 import { tokenApiRoutes } from './api/tokens.ts';
 import { userRoutes } from './api/users.ts';
@@ -14,6 +17,7 @@ import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guar
 import { answerFrameworkError, installErrorHandlers } from './error-handler.ts';
 import { authorizeRoutes } from './oauth/authorize.ts';
 import { endSessionRoutes } from './oauth/end-session.ts';
+import { globalTokenRevocationRoutes } from './oauth/global-token-revocation.ts';
 import { introspectionRoutes } from './oauth/introspection.ts';
 import { metadataRoutes } from './oauth/metadata.ts';
 import { revocationRoutes } from './oauth/revocation.ts';
@@ -34,6 +38,7 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
   installErrorHandlers(app);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
   await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: 4096 } });
 
   app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
   metadataRoutes(app, a);
@@ -42,6 +47,8 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
   revocationRoutes(app, a);
   introspectionRoutes(app, a);
   endSessionRoutes(app, a);
+  globalTokenRevocationRoutes(app, a);
+  channelSocketRoute(app, a.hub);
 
   await app.register(async function api(api) {
     api.addHook('onRequest', authenticate(a));
@@ -50,6 +57,8 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
     idleSettingsRoutes(api, a);
     presenceRoutes(api, a);
     interactionRoutes(api, a);
+    orgSettingsRoutes(api, a);
+    notificationRoutes(api, a, a.hub);
     await api.register(async function admin(admin) {
       admin.addHook('preHandler', requireRole(a, 'admin'));
       userRoutes(admin, a);

@@ -208,3 +208,33 @@ export interface IdleExpiry {
   /** It was its user's last live token: presence Offline, routing status OFF_QUEUE. */
   setUserOffline: boolean;
 }
+
+/** A back-channel logout waiting in the durable outbox; its id is the logout token's `jti`. */
+export interface BackchannelLogout {
+  id: string;
+  orgId: string;
+  clientId: string;
+  uri: string;
+  userId: string;
+  sessionId: string | null;
+  reason: RevokeReason;
+  createdAt: number;
+  nextAttemptAt: number;
+  attempts: number;
+  status: 'pending' | 'delivered' | 'failed';
+}
+
+export interface BackchannelAttempt {
+  outcome: 'delivered' | 'retry' | 'failed';
+  statusCode: number | null;
+  error: string | null;
+  /** When to try again (outcome retry). */
+  nextAttemptAt: number | null;
+}
+
+/** Written in the same transaction as a revocation, so a crash keeps all of it or none. */
+export interface RevokeExtras {
+  audit?: Omit<AuditEntry, 'id'>;
+  outbox?: BackchannelLogout[];
+  setUserOffline?: { orgId: string; userId: string };
+}

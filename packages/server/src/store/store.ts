@@ -1,6 +1,7 @@
 import type {
   AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings,
   RefreshToken, RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
+  BackchannelLogout, BackchannelAttempt, RevokeExtras,
 } from './records.ts';
 
 /** Which credentials one revocation ends. Each selection is revoked in one transaction. */
@@ -88,8 +89,18 @@ export interface Store {
    */
   rotateRefreshToken(previousId: string, next: RefreshToken, now: number): Promise<boolean>;
 
-  /** Revokes everything the selection names that is still live, in one transaction. */
-  revoke(selection: RevokeSelection, now: number, reason: RevokeReason): Promise<RevokedSet>;
+  /**
+   * Revokes everything the selection names that is still live, in one transaction. `extras`
+   * sees what was revoked and names what commits with it: the audit entry, back-channel
+   * logouts for the outbox, a user to set offline. All of it or none survives a crash.
+   */
+  revoke(selection: RevokeSelection, now: number, reason: RevokeReason, extras?: (revoked: RevokedSet) => RevokeExtras): Promise<RevokedSet>;
+
+  /** Pending back-channel logouts whose next attempt is due, oldest first. */
+  dueBackchannelLogouts(now: number, limit: number): Promise<BackchannelLogout[]>;
+  /** Records one delivery attempt (and its audit entry) and moves the outbox row on. */
+  recordBackchannelAttempt(id: string, at: number, attempt: BackchannelAttempt): Promise<void>;
+  listBackchannelAttempts(id: string): Promise<({ at: number } & BackchannelAttempt)[]>;
 
   /**
    * One sweep of the idle expirer, in one transaction: revokes each token (reason idle_timeout)

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { writeAudit } from '../../authority/audit.ts';
+import { changeSettings } from '../../authority/settings-change.ts';
 import { checkHipaaCanBeEnabled, checkIdleSettings, IDLE_TIMEOUT_MAX_SECONDS } from '../../core/idle-policy.ts';
-import type { IdleTimeoutSettings, OrgSettings } from '../../store/records.ts';
+import type { IdleTimeoutSettings } from '../../store/records.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors } from '../schemas.ts';
 
@@ -28,15 +28,6 @@ const IdleSettingsView = Type.Object({
   excludedPaths: Type.Array(Type.String()),
 });
 const Hipaa = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false });
-
-/** Applies a settings change: save, audit, and re-time every token of the org at once. */
-async function changeSettings(a: Authority, orgId: string, actor: { userId: string | null; clientId: string }, next: OrgSettings, what: string) {
-  const before = await a.settings.get(orgId);
-  await a.settings.save(orgId, next);
-  await writeAudit(a.store, a.clock.now(), { orgId, kind: 'settings_changed', userId: actor.userId, clientId: actor.clientId, details: { setting: what, before, after: next } });
-  await a.idle.reapplyToOrg(orgId);
-  await a.bus.publish({ type: 'settings.changed', orgId });
-}
 
 export function idleSettingsRoutes(api: FastifyInstance, a: Authority) {
   api.get('/api/v2/tokens/timeout', { schema: { response: { 200: IdleSettingsView, ...apiErrors } } },

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { NotFound } from '../../core/errors.ts';
 import { idleDeadline } from '../../core/live-token.ts';
+import { userLogout } from '../../core/logout-policy.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 
@@ -47,15 +48,17 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
     async function logout(request, reply) {
       const { token } = request.auth;
       request.auth.endsOwnToken = true;
-      await revokeAndAnnounce(a, { grantId: token.grantId }, {
-        orgId: token.orgId, userId: token.userId, reason: 'logout', initiatingClientId: token.clientId,
-      });
+      const { selection, reason } = userLogout(token, (await a.settings.get(token.orgId)).universalLogoutEnabled);
+      await revokeAndAnnounce(a, selection, { orgId: token.orgId, userId: token.userId, reason, initiatingClientId: token.clientId });
       return reply.code(204).send();
     });
 
-  api.delete<{ Params: { userId: string } }>('/api/v2/tokens/:userId',
-    { preHandler: requireRole(a, 'admin'), schema: { params: UserIdParams, response: { 204: NoContent, ...apiErrors } } },
-    async function adminLogoff(request, reply) {
+  const adminLogoffRoute = { preHandler: requireRole(a, 'admin'), schema: { params: UserIdParams, response: { 204: NoContent, ...apiErrors } } };
+  api.delete<{ Params: { userId: string } }>('/api/v2/tokens/:userId', adminLogoffRoute, adminLogoff);
+  api.delete<{ Params: { userId: string } }>('/api/v2/apps/users/:userId/logout', adminLogoffRoute, adminLogoff);
+
+  /** Administrative logoff: everything of the user, whatever the universal-logout setting. */
+  async function adminLogoff(request: FastifyRequest<{ Params: { userId: string } }>, reply: FastifyReply) {
       const { orgId, userId: adminId, clientId } = request.auth;
       const user = await a.store.getUser(orgId, request.params.userId);
       if (!user) throw NotFound(`No user ${request.params.userId} in this organization`);
@@ -64,5 +67,5 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
         orgId, userId: user.id, reason: 'admin_logoff', initiatingClientId: clientId, actor: { userId: adminId, clientId },
       });
       return reply.code(204).send();
-    });
+  }
 }

@@ -46,8 +46,9 @@ export function endSessionRoutes(app: FastifyInstance, a: Authority) {
       const userId = current?.user.id ?? hint?.sub ?? null;
       const orgId = current?.user.orgId ?? client?.orgId;
       if (sessionId && orgId) {
-        await revokeAndAnnounce(a, { signInSessionId: sessionId, clientId: client?.id ?? '' }, {
-          orgId, userId, reason: 'logout', initiatingClientId: client?.id ?? null,
+        const universal = userId != null && (await a.settings.get(orgId)).universalLogoutEnabled;
+        await revokeAndAnnounce(a, universal ? { userId: userId! } : { signInSessionId: sessionId, clientId: client?.id ?? '' }, {
+          orgId, userId, reason: universal ? 'universal_logout' : 'logout', initiatingClientId: client?.id ?? null,
         });
       }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });

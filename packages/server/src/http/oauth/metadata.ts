@@ -28,6 +28,10 @@ export function metadata(issuer: string) {
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'email', 'name', 'org_id'],
     prompt_values_supported: ['none', 'login'],
     authorization_response_iss_parameter_supported: true,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
+    global_token_revocation_endpoint: `${issuer}/oauth/global-token-revocation`,
+    global_token_revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
   };
 }
 

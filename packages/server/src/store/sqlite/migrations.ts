@@ -65,6 +65,21 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX access_tokens_live ON access_tokens(expires_at) WHERE revoked_at IS NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'back-channel logout outbox',
+    sql: `
+      CREATE TABLE backchannel_outbox (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, client_id TEXT NOT NULL, uri TEXT NOT NULL, user_id TEXT NOT NULL,
+        session_id TEXT, reason TEXT NOT NULL, created_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL, status TEXT NOT NULL);
+      CREATE INDEX backchannel_outbox_due ON backchannel_outbox(next_attempt_at) WHERE status = 'pending';
+      CREATE TABLE backchannel_attempts (
+        outbox_id TEXT NOT NULL REFERENCES backchannel_outbox(id), at INTEGER NOT NULL, outcome TEXT NOT NULL,
+        status_code INTEGER, error TEXT, next_attempt_at INTEGER);
+      CREATE INDEX backchannel_attempts_outbox ON backchannel_attempts(outbox_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

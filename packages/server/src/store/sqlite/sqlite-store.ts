@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type {
   AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings, RefreshToken,
   RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
+  BackchannelLogout, BackchannelAttempt, RevokeExtras,
 } from '../records.ts';
 import { StoreConflictError, type RevokeSelection, type RevokedSet, type Store } from '../store.ts';
 import { migrate } from './migrations.ts';
@@ -300,7 +301,7 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async revoke(selection: RevokeSelection, now: number, reason: RevokeReason): Promise<RevokedSet> {
+  async revoke(selection: RevokeSelection, now: number, reason: RevokeReason, extras?: (revoked: RevokedSet) => RevokeExtras): Promise<RevokedSet> {
     const where = revokeWhere(selection);
     return this.db.transaction((): RevokedSet => {
       const accessTokens = this.db
@@ -312,18 +313,68 @@ export class SqliteStore implements Store {
         clause
           ? (this.db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${column} IS NULL AND ${clause[0]} RETURNING id`).all(now, ...clause[1]) as { id: string }[]).map((r) => r.id)
           : [];
-      return {
+      const revoked: RevokedSet = {
         accessTokens,
         refreshTokenIds: ids('refresh_tokens', 'revoked_at', where.refresh),
         signInSessionIds: ids('sign_in_sessions', 'ended_at', where.sessions),
       };
+      if (extras) this.#applyExtras(extras(revoked), now);
+      return revoked;
     })();
   }
 
-  async appendAudit(e: Omit<AuditEntry, 'id'>) {
+  #applyExtras(x: RevokeExtras, now: number) {
+    if (x.audit) this.#insertAudit(x.audit);
+    if (x.setUserOffline) this.#setOffline(x.setUserOffline.orgId, x.setUserOffline.userId, now);
+    const insert = this.db.prepare(`INSERT INTO backchannel_outbox (id, org_id, client_id, uri, user_id, session_id, reason, created_at,
+      next_attempt_at, attempts, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const o of x.outbox ?? []) {
+      insert.run(o.id, o.orgId, o.clientId, o.uri, o.userId, o.sessionId, o.reason, o.createdAt, o.nextAttemptAt, o.attempts, o.status);
+    }
+  }
+
+  #insertAudit(e: Omit<AuditEntry, 'id'>) {
     this.db
       .prepare('INSERT INTO audit_log (org_id, at, kind, user_id, client_id, details) VALUES (?, ?, ?, ?, ?, ?)')
       .run(e.orgId, e.at, e.kind, e.userId, e.clientId, str(e.details));
+  }
+
+  async dueBackchannelLogouts(now: number, limit: number) {
+    const rows = this.db
+      .prepare("SELECT * FROM backchannel_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
+      .all(now, limit) as any[];
+    return rows.map((r): BackchannelLogout => ({
+      id: r.id, orgId: r.org_id, clientId: r.client_id, uri: r.uri, userId: r.user_id, sessionId: r.session_id, reason: r.reason,
+      createdAt: r.created_at, nextAttemptAt: r.next_attempt_at, attempts: r.attempts, status: r.status,
+    }));
+  }
+
+  async recordBackchannelAttempt(id: string, at: number, a: BackchannelAttempt) {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT org_id, client_id, user_id, attempts FROM backchannel_outbox WHERE id = ?').get(id) as any;
+      if (!row) return;
+      const status = a.outcome === 'retry' ? 'pending' : a.outcome;
+      this.db
+        .prepare('UPDATE backchannel_outbox SET attempts = attempts + 1, status = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
+        .run(status, a.nextAttemptAt, id);
+      this.db
+        .prepare('INSERT INTO backchannel_attempts (outbox_id, at, outcome, status_code, error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, at, a.outcome, a.statusCode, a.error, a.nextAttemptAt);
+      this.#insertAudit({
+        orgId: row.org_id, at, kind: 'backchannel_logout', userId: row.user_id, clientId: row.client_id,
+        details: { jti: id, attempt: row.attempts + 1, outcome: a.outcome, statusCode: a.statusCode, error: a.error,
+          nextAttemptAt: a.nextAttemptAt == null ? null : new Date(a.nextAttemptAt).toISOString() },
+      });
+    })();
+  }
+
+  async listBackchannelAttempts(id: string) {
+    const rows = this.db.prepare('SELECT * FROM backchannel_attempts WHERE outbox_id = ? ORDER BY at').all(id) as any[];
+    return rows.map((r) => ({ at: r.at, outcome: r.outcome, statusCode: r.status_code, error: r.error, nextAttemptAt: r.next_attempt_at }));
+  }
+
+  async appendAudit(e: Omit<AuditEntry, 'id'>) {
+    this.#insertAudit(e);
   }
   async listAudit(orgId: string, f: AuditFilter) {
     const clauses = ['org_id = ?'];

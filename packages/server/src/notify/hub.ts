@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Bus, LockstepEvent } from '../bus/events.ts';
+import type { RevokeReason } from '../store/records.ts';
+import type { Clock } from '../core/clock.ts';
+import { judgeToken, type LiveToken } from '../core/live-token.ts';
+import { CLOSE, HEARTBEAT_MS, MAX_CHANNELS_PER_TOKEN, sendTo, type Channel, type ChannelSocket } from './channel.ts';
+
+/** The reasons a channel client is told (DESIGN.md); internal reasons map to the nearest one. */
+const CHANNEL_REASON: Record<RevokeReason, string> = {
+  logout: 'logout', universal_logout: 'universal_logout', idle_timeout: 'idle_timeout', admin_logoff: 'admin_logoff',
+  global_revocation: 'global_revocation', revocation: 'logout', refresh_reuse: 'logout', user_deleted: 'admin_logoff', client_deleted: 'admin_logoff',
+};
+
+/**
+ * Notification channels (Genesys style): each bound to the token that created it. When that
+ * token ends, for whatever reason, every one of its channels gets `v2.system.token_revoked`
+ * and is closed with 4001. Channel traffic never counts as API activity.
+ */
+export class NotificationHub {
+  readonly #channels = new Map<string, Channel>();
+  readonly #byToken = new Map<string, Channel[]>();
+  readonly #byTopic = new Map<string, Set<Channel>>();
+  #heartbeat: NodeJS.Timeout | null = null;
+  #unsubscribe: () => void;
+
+  constructor(private readonly deps: { bus: Bus; clock: Clock; log: Logger }) {
+    this.#unsubscribe = deps.bus.subscribe((event) => this.#onEvent(event));
+  }
+
+  get size() {
+    return this.#channels.size;
+  }
+
+  start(): void {
+    this.#heartbeat ??= setInterval(() => this.heartbeat(), HEARTBEAT_MS).unref();
+  }
+
+  create(token: LiveToken): Channel {
+    const channel: Channel = {
+      id: randomBytes(16).toString('base64url'), token, topics: new Set(), socket: null,
+      createdAt: this.deps.clock.now(), expiresAt: token.expiresAt,
+    };
+    const mine = this.#byToken.get(token.id) ?? [];
+    if (mine.length >= MAX_CHANNELS_PER_TOKEN) {
+      const victim = mine.find((c) => !c.socket) ?? mine[0]!;
+      sendTo(victim, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'channel_limit' } });
+      this.#remove(victim, CLOSE.channelRemoved, 'channel limit reached');
+    }
+    this.#channels.set(channel.id, channel);
+    this.#byToken.set(token.id, [...(this.#byToken.get(token.id) ?? []), channel]);
+    return channel;
+  }
+
+  get(id: string): Channel | undefined {
+    return this.#channels.get(id);
+  }
+
+  channelsOf(tokenId: string): readonly Channel[] {
+    return this.#byToken.get(tokenId) ?? [];
+  }
+
+  setTopics(channel: Channel, topics: Iterable<string>): void {
+    for (const topic of channel.topics) this.#byTopic.get(topic)?.delete(channel);
+    channel.topics = new Set(topics);
+    for (const topic of channel.topics) {
+      let set = this.#byTopic.get(topic);
+      if (!set) this.#byTopic.set(topic, (set = new Set()));
+      set.add(channel);
+    }
+  }
+
+  /** A WebSocket connects to a channel: a newer connection replaces an older one. */
+  connect(channelId: string, socket: ChannelSocket): Channel | null {
+    const channel = this.#channels.get(channelId);
+    if (!channel) {
+      socket.close(CLOSE.unknownChannel, 'unknown channel');
+      return null;
+    }
+    const verdict = judgeToken(channel.token, this.deps.clock.now());
+    if (!verdict.live) {
+      channel.socket = socket;
+      this.#endForToken(channel, verdict.problem === 'expired' ? null : channel.token.revokeReason ?? 'idle_timeout', null, channel.token.revokedAt ?? this.deps.clock.now());
+      return null;
+    }
+    if (channel.socket && channel.socket !== socket) channel.socket.close(CLOSE.channelRemoved, 'replaced by a newer connection');
+    channel.socket = socket;
+    return channel;
+  }
+
+  disconnected(channel: Channel, socket: ChannelSocket): void {
+    if (channel.socket === socket) channel.socket = null;
+  }
+
+  /** `channel.metadata` to every open socket; also ends channels whose token died without an event (plain expiry). */
+  heartbeat(): void {
+    const now = this.deps.clock.now();
+    for (const channel of [...this.#channels.values()]) {
+      if (!judgeToken(channel.token, now).live) this.#endForToken(channel, channel.token.revokeReason, null, now);
+      else sendTo(channel, { topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } });
+    }
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    for (const channel of [...this.#channels.values()]) {
+      sendTo(channel, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'server_shutdown' } });
+      this.#remove(channel, CLOSE.goingAway, 'server shutting down');
+    }
+  }
+
+  #onEvent(event: LockstepEvent): void {
+    if (event.type === 'token.revoked') {
+      for (const t of event.tokens) {
+        for (const channel of [...(this.#byToken.get(t.id) ?? [])]) this.#endForToken(channel, event.reason, event.initiatingClientId, event.at);
+      }
+    } else if (event.type === 'presence.changed') {
+      const at = new Date(event.at).toISOString();
+      this.#publish(`v2.users.${event.userId}.presence`, { id: event.userId, presenceDefinition: { systemPresence: event.presence }, modifiedDate: at });
+      this.#publish(`v2.users.${event.userId}.routingstatus`, { id: event.userId, routingStatus: { status: event.routingStatus, startTime: at } });
+    }
+  }
+
+  #publish(topicName: string, eventBody: Record<string, unknown>): void {
+    for (const channel of this.#byTopic.get(topicName) ?? []) sendTo(channel, { topicName, eventBody });
+  }
+
+  /** Tells the channel why its token ended, then closes it for good. A null reason is plain expiry. */
+  #endForToken(channel: Channel, revokeReason: RevokeReason | null, initiatingClientId: string | null, at: number): void {
+    const reason = revokeReason && CHANNEL_REASON[revokeReason];
+    if (reason) {
+      sendTo(channel, {
+        topicName: 'v2.system.token_revoked',
+        eventBody: { reason, ...(initiatingClientId ? { initiatingClientId } : {}), at: new Date(at).toISOString() },
+      });
+      this.#remove(channel, CLOSE.tokenRevoked, `token revoked: ${reason}`);
+    } else {
+      sendTo(channel, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'token_expired' } });
+      this.#remove(channel, CLOSE.tokenExpired, 'token expired');
+    }
+  }
+
+  #remove(channel: Channel, code: number, reason: string): void {
+    this.#channels.delete(channel.id);
+    const rest = (this.#byToken.get(channel.token.id) ?? []).filter((c) => c !== channel);
+    if (rest.length) this.#byToken.set(channel.token.id, rest);
+    else this.#byToken.delete(channel.token.id);
+    for (const topic of channel.topics) this.#byTopic.get(topic)?.delete(channel);
+    channel.socket?.close(code, reason);
+    channel.socket = null;
+  }
+}
