@@ -17,7 +17,8 @@ const BACKCHANNEL: ReadonlySet<RevokeReason> = new Set(['logout', ...USER_WIDE])
 /**
  * The back-channel logouts a revocation owes, one per (client, sign-in session). A per-client
  * logout tells only the clients whose tokens ended; a user-wide one tells every back-channel
- * client of the org, naming the ended sign-in sessions (sub alone when there were none).
+ * client of the org: by the sessions its tokens came from, else by the ended sign-in sessions,
+ * else by the user alone (sub without sid).
  */
 export function backchannelLogoutsFor(
   revoked: RevokedSet,
@@ -32,8 +33,11 @@ export function backchannelLogoutsFor(
     const sessions = new Set<string | null>(
       revoked.accessTokens.filter((t) => t.clientId === client.id && t.userId === ctx.userId).map((t) => t.sessionId),
     );
-    if (userWide) for (const id of revoked.signInSessionIds) sessions.add(id);
-    if (userWide && !sessions.size) sessions.add(null);
+    if (userWide && !sessions.size) {
+      // The client held no token that ended: name the sign-in sessions that ended, or the user alone.
+      for (const id of revoked.signInSessionIds) sessions.add(id);
+      if (!sessions.size) sessions.add(null);
+    }
     if (sessions.size > 1) sessions.delete(null);
     for (const sessionId of sessions) {
       out.push({

@@ -33,8 +33,7 @@ export interface ChannelMessage {
 
 const OPEN = 1;
 
-export function sendTo(channel: Channel, message: ChannelMessage): boolean {
-  const socket = channel.socket;
+export function send(socket: ChannelSocket | null, message: ChannelMessage): boolean {
   if (!socket || socket.readyState !== OPEN) return false;
   socket.send(JSON.stringify(message));
   return true;

@@ -4,7 +4,7 @@ import type { Bus, LockstepEvent } from '../bus/events.ts';
 import type { RevokeReason } from '../store/records.ts';
 import type { Clock } from '../core/clock.ts';
 import { judgeToken, type LiveToken } from '../core/live-token.ts';
-import { CLOSE, HEARTBEAT_MS, MAX_CHANNELS_PER_TOKEN, sendTo, type Channel, type ChannelSocket } from './channel.ts';
+import { CLOSE, HEARTBEAT_MS, MAX_CHANNELS_PER_TOKEN, send, type Channel, type ChannelSocket } from './channel.ts';
 
 /** The reasons a channel client is told (DESIGN.md); internal reasons map to the nearest one. */
 const CHANNEL_REASON: Record<RevokeReason, string> = {
@@ -21,6 +21,8 @@ export class NotificationHub {
   readonly #channels = new Map<string, Channel>();
   readonly #byToken = new Map<string, Channel[]>();
   readonly #byTopic = new Map<string, Set<Channel>>();
+  /** Channels ended by their token, kept a while so a client that missed the event learns why on reconnect. */
+  readonly #ended = new Map<string, { reason: RevokeReason | null; initiatingClientId: string | null; at: number }>();
   #heartbeat: NodeJS.Timeout | null = null;
   #unsubscribe: () => void;
 
@@ -44,8 +46,8 @@ export class NotificationHub {
     const mine = this.#byToken.get(token.id) ?? [];
     if (mine.length >= MAX_CHANNELS_PER_TOKEN) {
       const victim = mine.find((c) => !c.socket) ?? mine[0]!;
-      sendTo(victim, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'channel_limit' } });
-      this.#remove(victim, CLOSE.channelRemoved, 'channel limit reached');
+      send(victim.socket, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'channel_limit' } });
+      this.#remove(victim, [CLOSE.channelRemoved, 'channel limit reached']);
     }
     this.#channels.set(channel.id, channel);
     this.#byToken.set(token.id, [...(this.#byToken.get(token.id) ?? []), channel]);
@@ -73,6 +75,11 @@ export class NotificationHub {
   /** A WebSocket connects to a channel: a newer connection replaces an older one. */
   connect(channelId: string, socket: ChannelSocket): Channel | null {
     const channel = this.#channels.get(channelId);
+    const ended = this.#ended.get(channelId);
+    if (!channel && ended) {
+      this.#tell(socket, ended.reason, ended.initiatingClientId, ended.at);
+      return null;
+    }
     if (!channel) {
       socket.close(CLOSE.unknownChannel, 'unknown channel');
       return null;
@@ -97,7 +104,7 @@ export class NotificationHub {
     const now = this.deps.clock.now();
     for (const channel of [...this.#channels.values()]) {
       if (!judgeToken(channel.token, now).live) this.#endForToken(channel, channel.token.revokeReason, null, now);
-      else sendTo(channel, { topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } });
+      else send(channel.socket, { topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } });
     }
   }
 
@@ -105,8 +112,8 @@ export class NotificationHub {
     this.#unsubscribe();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     for (const channel of [...this.#channels.values()]) {
-      sendTo(channel, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'server_shutdown' } });
-      this.#remove(channel, CLOSE.goingAway, 'server shutting down');
+      send(channel.socket, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'server_shutdown' } });
+      this.#remove(channel, [CLOSE.goingAway, 'server shutting down']);
     }
   }
 
@@ -123,31 +130,42 @@ export class NotificationHub {
   }
 
   #publish(topicName: string, eventBody: Record<string, unknown>): void {
-    for (const channel of this.#byTopic.get(topicName) ?? []) sendTo(channel, { topicName, eventBody });
+    for (const channel of this.#byTopic.get(topicName) ?? []) send(channel.socket, { topicName, eventBody });
   }
 
   /** Tells the channel why its token ended, then closes it for good. A null reason is plain expiry. */
   #endForToken(channel: Channel, revokeReason: RevokeReason | null, initiatingClientId: string | null, at: number): void {
+    this.#remove(channel, null);
+    if (this.#ended.size >= 100_000) this.#ended.delete(this.#ended.keys().next().value!);
+    this.#ended.set(channel.id, { reason: revokeReason, initiatingClientId, at });
+    this.#tell(channel.socket, revokeReason, initiatingClientId, at);
+    channel.socket = null;
+  }
+
+  #tell(socket: ChannelSocket | null, revokeReason: RevokeReason | null, initiatingClientId: string | null, at: number): void {
     const reason = revokeReason && CHANNEL_REASON[revokeReason];
     if (reason) {
-      sendTo(channel, {
+      send(socket, {
         topicName: 'v2.system.token_revoked',
         eventBody: { reason, ...(initiatingClientId ? { initiatingClientId } : {}), at: new Date(at).toISOString() },
       });
-      this.#remove(channel, CLOSE.tokenRevoked, `token revoked: ${reason}`);
+      socket?.close(CLOSE.tokenRevoked, `token revoked: ${reason}`);
     } else {
-      sendTo(channel, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'token_expired' } });
-      this.#remove(channel, CLOSE.tokenExpired, 'token expired');
+      send(socket, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'token_expired' } });
+      socket?.close(CLOSE.tokenExpired, 'token expired');
     }
   }
 
-  #remove(channel: Channel, code: number, reason: string): void {
+  /** Forgets a channel; closes its socket with `close` when given (otherwise the caller does). */
+  #remove(channel: Channel, close: [code: number, reason: string] | null): void {
     this.#channels.delete(channel.id);
     const rest = (this.#byToken.get(channel.token.id) ?? []).filter((c) => c !== channel);
     if (rest.length) this.#byToken.set(channel.token.id, rest);
     else this.#byToken.delete(channel.token.id);
     for (const topic of channel.topics) this.#byTopic.get(topic)?.delete(channel);
-    channel.socket?.close(code, reason);
-    channel.socket = null;
+    if (close) {
+      channel.socket?.close(...close);
+      channel.socket = null;
+    }
   }
 }

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { ManualClock } from '../src/core/clock.ts';
+import { api } from './helpers/api.ts';
+import { authorizeOutcome, automationToken, Browser, signIn } from './helpers/browser.ts';
+import { isTokenRevoked, openChannel } from './helpers/channel.ts';
+import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
+
+const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };
+
+/** crm-backend's back-channel logout endpoint: a real HTTP server that keeps what it receives. */
+async function startReceiver(): Promise<{ url: string; tokens: string[]; server: Server }> {
+  const tokens: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const token = new URLSearchParams(body).get('logout_token');
+      if (token) tokens.push(token);
+      res.writeHead(200).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/backchannel-logout`, tokens, server };
+}
+
+describe('universal logout', () => {
+  let server: TestServer;
+  let call: ReturnType<typeof api>;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const admin = () => automationToken(server.url, DEMO_SECRET);
+  const head = async (token: string) => (await call('HEAD', '/api/v2/tokens/me', token)).status;
+  const setUniversal = async (on: boolean) => {
+    const r = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: on });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.universalLogoutEnabled, on);
+  };
+
+  before(async () => {
+    server = await startTestServer();
+    call = api(server.url);
+    receiver = await startReceiver();
+    const adminToken = await admin();
+    const crmBackend = (await call('GET', '/api/v2/oauth/clients/crm-backend', adminToken)).body;
+    const { id, createdAt, ...body } = crmBackend;
+    const put = await call('PUT', '/api/v2/oauth/clients/crm-backend', adminToken, { ...body, backchannelLogoutUri: receiver.url });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+  });
+  after(async () => {
+    receiver.server.close();
+    await server.stop();
+  });
+
+  test('off by default: a logout ends only that client; the other token stays live and its channel hears nothing', async () => {
+    assert.equal((await call('GET', '/api/v2/organizations/authentication/settings', await admin())).body.universalLogoutEnabled, false);
+    const browser = new Browser();
+    const desktop = (await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent)).tokens.access_token;
+    const crm = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
+    const crmChannel = await openChannel(server.url, crm);
+    const desktopChannel = await openChannel(server.url, desktop);
+
+    assert.equal((await call('DELETE', '/api/v2/tokens/me', desktop)).status, 204);
+    assert.equal(await head(desktop), 401);
+    assert.equal(await head(crm), 200);
+    const own = await desktopChannel.next(isTokenRevoked);
+    assert.equal(own.eventBody.reason, 'logout', "the logging-out client's own channel is told too");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(crmChannel.messages.filter(isTokenRevoked).length, 0);
+    assert.equal(crmChannel.ws.readyState, crmChannel.ws.OPEN);
+    assert.equal(await authorizeOutcome(server.url, browser, 'agent-desktop'), 'code', 'the sign-in session stays');
+    crmChannel.ws.close();
+  });
+
+  test('on: one logout ends every client at once, pushes token_revoked, ends the sign-in session and tells crm-backend', async () => {
+    await setUniversal(true);
+    const browser = new Browser();
+    const desktop = (await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent)).tokens.access_token;
+    const crm = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
+    const backend = await signIn(server.url, browser, { clientId: 'crm-backend', clientSecret: DEMO_SECRET }, agent);
+    const crmChannel = await openChannel(server.url, crm);
+    const before = receiver.tokens.length;
+
+    assert.equal((await call('DELETE', '/api/v2/tokens/me', desktop)).status, 204);
+    assert.equal(await head(crm), 401, 'the CRM token is dead the moment the logout returned');
+    assert.equal(await head(backend.tokens.access_token), 401);
+
+    const event = await crmChannel.next(isTokenRevoked, 1000);
+    assert.equal(event.eventBody.reason, 'universal_logout');
+    assert.equal(event.eventBody.initiatingClientId, 'agent-desktop');
+    assert.ok(!Number.isNaN(Date.parse(event.eventBody.at)));
+    const closed = await crmChannel.closed;
+    assert.equal(closed.code, 4001, 'closed with the do-not-reconnect code');
+
+    assert.equal(await authorizeOutcome(server.url, browser, 'crm-embedded'), 'login_form', 'the browser sign-in session is gone');
+
+    await server.authority.backchannel.drain();
+    const deadline = Date.now() + 5000;
+    while (receiver.tokens.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const backendSid = decodeJwt(backend.tokens.id_token!).sid;
+    const logoutToken = receiver.tokens.slice(before).find((t) => decodeJwt(t).sid === backendSid)!;
+    assert.ok(logoutToken, 'crm-backend received a logout token for its session');
+    const { payload, protectedHeader } = await jwtVerify(logoutToken, createRemoteJWKSet(new URL(server.url + '/oauth/jwks')), {
+      issuer: server.url, audience: 'crm-backend', typ: 'logout+jwt',
+    });
+    assert.equal(protectedHeader.typ, 'logout+jwt');
+    for (const claim of ['iss', 'aud', 'iat', 'exp', 'jti', 'sub', 'sid', 'events'] as const) assert.ok(payload[claim] != null, `claim ${claim}`);
+    assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+    assert.equal(payload.nonce, undefined);
+    assert.equal(payload.sub, decodeJwt(backend.tokens.id_token!).sub);
+    assert.equal(payload.sid, decodeJwt(backend.tokens.id_token!).sid);
+
+    const audit = (await call('GET', '/api/v2/audits?kind=universal_logout', await admin())).body.entities[0];
+    assert.equal(audit.clientId, 'agent-desktop');
+    assert.deepEqual([...audit.details.clients].sort(), ['agent-desktop', 'crm-backend', 'crm-embedded']);
+    assert.ok(audit.details.signInSessionIds.length >= 1);
+    assert.equal(audit.details.backchannelLogouts[0].clientId, 'crm-backend');
+    await setUniversal(false);
+  });
+
+  test('the end-session endpoint is universal too when the setting is on; RFC 7009 revocation stays single-token', async () => {
+    await setUniversal(true);
+    const browser = new Browser();
+    const desktop = await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent);
+    const crm = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
+
+    const revoke = await fetch(server.url + '/oauth/revoke', {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: crm, client_id: 'crm-embedded' }),
+    });
+    assert.equal(revoke.status, 200);
+    assert.equal(await head(crm), 401);
+    assert.equal(await head(desktop.tokens.access_token), 200, 'revocation is not a logout');
+
+    const crm2 = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
+    const channel = await openChannel(server.url, crm2);
+    const url = `${server.url}/oauth/logout?id_token_hint=${desktop.tokens.id_token}&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:8080/demo/agent')}`;
+    const res = await browser.fetch(url);
+    assert.equal(res.status, 303);
+    assert.equal((await channel.next(isTokenRevoked)).eventBody.reason, 'universal_logout');
+    assert.equal(await head(crm2), 401);
+    await setUniversal(false);
+  });
+
+  test('every change of the setting is audited', async () => {
+    const audits = (await call('GET', '/api/v2/audits?kind=settings_changed', await admin())).body.entities;
+    const universal = audits.filter((e: any) => e.details.setting === 'universal_logout');
+    assert.ok(universal.length >= 4);
+    assert.equal(universal[0].details.after.universalLogoutEnabled, false);
+    assert.equal(universal[1].details.after.universalLogoutEnabled, true);
+  });
+});
+
+describe('channels and the idle timeout (injected clock)', () => {
+  let server: TestServer;
+  let clock: ManualClock;
+  before(async () => {
+    clock = new ManualClock(Date.now());
+    server = await startTestServer({ clock });
+    const r = await api(server.url)('PUT', '/api/v2/tokens/timeout', await automationToken(server.url, DEMO_SECRET), { enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 300 });
+    assert.equal(r.status, 200);
+  });
+  after(() => server.stop());
+
+  test('heartbeats and pings on a channel do not keep its token alive; the idle timeout closes it with reason idle_timeout', async () => {
+    const token = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded' }, agent)).tokens.access_token;
+    const channel = await openChannel(server.url, token);
+    for (let i = 0; i < 9; i++) {
+      clock.advance(30_000);
+      server.authority.hub.heartbeat();
+      channel.ws.send(JSON.stringify({ message: 'ping' }));
+      await channel.next((m) => m.eventBody.message === 'pong' && channel.messages.filter((x) => x.eventBody.message === 'pong').length > i);
+      await server.authority.expirer.sweep();
+    }
+    assert.ok(channel.messages.some((m) => m.topicName === 'channel.metadata' && m.eventBody.message === 'WebSocket Heartbeat'));
+    assert.equal(channel.messages.filter(isTokenRevoked).length, 0, '4.5 minutes: still alive');
+
+    clock.advance(30_000);
+    await server.authority.expirer.sweep();
+    const event = await channel.next(isTokenRevoked);
+    assert.equal(event.eventBody.reason, 'idle_timeout');
+    assert.equal(event.eventBody.initiatingClientId, undefined);
+    assert.equal((await channel.closed).code, 4001);
+    assert.equal((await fetch(server.url + '/api/v2/tokens/me', { method: 'HEAD', headers: { authorization: `Bearer ${token}` } })).status, 401);
+  });
+
+  test('a client that connects after its token ended is told why and closed; an unknown channel is closed with 4004', async () => {
+    const token = (await signIn(server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: (clock.now() - Date.now()) / 1000 }, agent)).tokens.access_token;
+    const res = await fetch(server.url + '/api/v2/notifications/channels', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const { connectUri } = await res.json();
+    assert.equal((await api(server.url)('DELETE', '/api/v2/tokens/me', token)).status, 204);
+    const { default: WebSocket } = await import('ws');
+    const late = new WebSocket(connectUri);
+    const messages: any[] = [];
+    late.on('message', (d) => messages.push(JSON.parse(String(d))));
+    const [code] = await once(late, 'close');
+    assert.equal(code, 4001);
+    assert.equal(messages[0]?.topicName, 'v2.system.token_revoked');
+
+    const unknown = new WebSocket(connectUri.replace(/[^/]+$/, 'no-such-channel'));
+    assert.equal((await once(unknown, 'close'))[0], 4004);
+  });
+
+  test('subscriptions: own presence topic allowed, another user needs admin; presence changes are pushed', async () => {
+    const call = api(server.url);
+    const token = (await signIn(server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: (clock.now() - Date.now()) / 1000 }, agent)).tokens.access_token;
+    const me = (await call('GET', '/api/v2/tokens/me', token)).body.user.id;
+    const users = (await call('GET', '/api/v2/users', await automationToken(server.url, DEMO_SECRET))).body.entities;
+    const other = users.find((u: any) => u.email === 'agent2@demo.test').id;
+    const channel = await openChannel(server.url, token, [`v2.users.${me}.presence`]);
+    const refused = await fetch(`${server.url}/api/v2/notifications/channels/${channel.id}/subscriptions`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify([{ id: `v2.users.${other}.presence` }]),
+    });
+    assert.equal(refused.status, 403);
+    await call('PATCH', `/api/v2/users/${me}/presence`, token, { presenceDefinition: { systemPresence: 'Break' } });
+    const pushed = await channel.next((m) => m.topicName === `v2.users.${me}.presence`);
+    assert.equal(pushed.eventBody.presenceDefinition.systemPresence, 'Break');
+    channel.ws.close();
+  });
+});
