@@ -12,6 +12,7 @@ import { channelSocketRoute, notificationRoutes } from './api/notifications.ts';
 import { orgSettingsRoutes } from './api/org-settings.ts';
 import { presenceRoutes } from './api/presence.ts';
 import { tokenApiRoutes } from './api/tokens.ts';
+import { userTokenRoutes } from './api/user-tokens.ts';
 import { userRoutes } from './api/users.ts';
 import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guard.ts';
 import { answerFrameworkError, installErrorHandlers } from './error-handler.ts';
@@ -62,6 +63,7 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
     await api.register(async function admin(admin) {
       admin.addHook('preHandler', requireRole(a, 'admin'));
       userRoutes(admin, a);
+      userTokenRoutes(admin, a);
       groupRoutes(admin, a);
       clientRoutes(admin, a);
       auditRoutes(admin, a);

@@ -57,8 +57,16 @@ export class BackchannelDelivery {
 
   /** Delivers everything due now; returns when done (tests and the poller call it). */
   async drain(): Promise<void> {
+    // Runs as #running, so the poller cannot start a second pass that sends the same rows again.
+    while (this.#running) await this.#running;
+    this.#running = this.#drain().finally(() => {
+      this.#running = null;
+      if (this.#again) {
+        this.#again = false;
+        this.poke();
+      }
+    });
     await this.#running;
-    await this.#drain();
   }
 
   async #drain(): Promise<void> {

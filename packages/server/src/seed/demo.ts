@@ -26,6 +26,8 @@ function demoClients(): Omit<Client, 'secretHash' | 'createdAt' | 'orgId'>[] {
       redirectUris: ['http://127.0.0.1:8080/demo/callback', 'http://127.0.0.1/callback'], postLogoutRedirectUris: ['http://127.0.0.1:8080/demo/agent'] },
     { id: 'crm-embedded', name: 'CRM (embedded)', ...spa,
       redirectUris: ['http://127.0.0.1:8080/demo/callback', 'http://127.0.0.1/callback'], postLogoutRedirectUris: ['http://127.0.0.1:8080/demo/embedded'] },
+    { id: 'admin-console', name: 'Lockstep Admin Console', ...spa,
+      redirectUris: ['http://127.0.0.1:8080/admin/callback', 'http://127.0.0.1/admin/callback'], postLogoutRedirectUris: ['http://127.0.0.1:8080/admin'] },
     { id: 'desktop-app', name: 'Desktop App', ...spa, redirectUris: ['http://127.0.0.1/callback'], postLogoutRedirectUris: [] },
     { id: 'crm-backend', name: 'CRM Backend', type: 'confidential', grantTypes: ['authorization_code', 'refresh_token'],
       redirectUris: ['http://127.0.0.1:8080/demo/crm-backend/callback', 'http://127.0.0.1/callback'], postLogoutRedirectUris: [],
@@ -58,6 +60,7 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     return { password, clientSecret, seeded: true };
   }
 
+  await addMissingDemoClients(a, now);
   if (config.demoPassword) {
     const passwordHash = await hashPassword(config.demoPassword);
     for (const u of DEMO_USERS) {
@@ -71,4 +74,12 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     }
   }
   return { password: config.demoPassword, clientSecret: config.demoClientSecret, seeded: false };
+}
+
+/** Demo clients added in later versions reach demo orgs seeded before them. */
+async function addMissingDemoClients(a: Authority, now: number) {
+  if (!(await a.store.getOrg(DEMO_ORG_ID))) return;
+  for (const c of demoClients()) {
+    if (c.type === 'public' && !(await a.store.getClient(c.id))) await a.store.createClient({ ...c, orgId: DEMO_ORG_ID, secretHash: null, createdAt: now });
+  }
 }

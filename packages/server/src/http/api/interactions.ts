@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
+import { applyInteraction } from '../../authority/interactions.ts';
 import { INTERACTION_STATES, INTERACTION_TYPES } from '../../store/records.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors, Iso, iso } from '../schemas.ts';
@@ -22,12 +23,8 @@ export function interactionRoutes(api: FastifyInstance, a: Authority) {
     { preHandler: requireRole(a, 'admin'), schema: { params: Params, body: InteractionBody, response: { 200: InteractionView, ...apiErrors } } },
     async function interactionFeed(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
-      const now = a.clock.now();
       const { type, state } = request.body;
-      const interaction = { userId: user.id, id: request.params.interactionId, orgId: user.orgId, type, state, updatedAt: now };
-      if (state === 'disconnected') await a.store.deleteInteraction(user.id, interaction.id);
-      else await a.store.saveInteraction({ ...interaction, state });
-      await a.idle.interactionChanged(interaction, now, (t, at) => a.activity.record(t, at));
-      return { id: interaction.id, userId: user.id, type, state, updatedAt: iso(now), idleTimeoutExempt: a.idle.isExempt(user.id) };
+      const exempt = await applyInteraction(a, { orgId: user.orgId, userId: user.id, id: request.params.interactionId, type, state });
+      return { id: request.params.interactionId, userId: user.id, type, state, updatedAt: iso(a.clock.now()), idleTimeoutExempt: exempt };
     });
 }

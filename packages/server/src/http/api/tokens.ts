@@ -15,6 +15,7 @@ const TokenInfo = Type.Object({
   issuedAt: Iso,
   expiresAt: Iso,
   idleExpiresAt: Type.Union([Iso, Type.Null()]),
+  idleTimeoutSeconds: Type.Union([Type.Integer(), Type.Null()], { description: 'The idle timeout that applies to this token (null: none)' }),
 });
 
 const MeQuery = Type.Object({ preserveIdleTTL: Type.Optional(Type.Boolean({ description: 'true: this call does not count as activity' })) });
@@ -41,6 +42,7 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
         issuedAt: iso(token.issuedAt),
         expiresAt: iso(token.expiresAt),
         idleExpiresAt: idle == null ? null : iso(Math.min(idle, token.expiresAt)),
+        idleTimeoutSeconds: token.idleTimeoutMs == null ? null : Math.round(token.idleTimeoutMs / 1000),
       };
     });
 

@@ -1,0 +1,31 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Authority } from '../../authority/authority.ts';
+import { idleDeadline, judgeToken } from '../../core/live-token.ts';
+import { apiErrors, IdParams, Iso, iso } from '../schemas.ts';
+import { mustGetUser } from './users.ts';
+
+const LiveTokenView = Type.Object({
+  id: Type.String(), clientId: Type.String(), issuedAt: Iso, lastActivityAt: Iso, expiresAt: Iso,
+  idleExpiresAt: Type.Union([Iso, Type.Null()]), channels: Type.Integer(),
+});
+
+/** An admin's view of a user's live tokens, per client (the console's Users page). Never the token itself. */
+export function userTokenRoutes(admin: FastifyInstance, a: Authority) {
+  admin.get<{ Params: Static<typeof IdParams> }>('/api/v2/users/:id/tokens',
+    { schema: { params: IdParams, response: { 200: Type.Object({ entities: Type.Array(LiveTokenView) }), ...apiErrors } } },
+    async function liveTokensOfUser(request) {
+      const user = await mustGetUser(a, request.auth.orgId, request.params.id);
+      const now = a.clock.now();
+      const live = [...a.tokens.ofUser(user.id)].filter((t) => judgeToken(t, now).live);
+      return {
+        entities: live.map((t) => {
+          const idle = idleDeadline(t);
+          return {
+            id: t.id, clientId: t.clientId, issuedAt: iso(t.issuedAt), lastActivityAt: iso(t.lastActivityAt), expiresAt: iso(t.expiresAt),
+            idleExpiresAt: idle == null ? null : iso(idle), channels: a.hub.channelsOf(t.id).length,
+          };
+        }),
+      };
+    });
+}
