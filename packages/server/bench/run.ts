@@ -1,7 +1,8 @@
-// npm run bench: HTTP hot path vs bare Fastify, idle expirer lateness and memory. Results go to
+// npm run bench: HTTP hot path vs bare Fastify, idle expirer lateness and memory, logout fan-out to 10,000 channels. Results go to
 // bench/results/latest.{json,md}. Ratios matter more than absolute numbers on a shared machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { fanout } from './fanout.ts';
 import { httpThroughput } from './http-throughput.ts';
 import { idleExpirer } from './idle-expirer.ts';
 
@@ -17,6 +18,10 @@ if (want('http')) {
 if (want('expirer')) {
   log('Idle expirer (100,000 tokens, 5 s timeout, deadlines spread over 10 s):');
   results.expirer = await idleExpirer(log);
+}
+if (want('fanout')) {
+  log('Logout fan-out (10,000 channels: 5,000 users × 2 clients, universal logout on, 1,000 logouts):');
+  results.fanout = await fanout(log);
 }
 
 const dir = new URL('./results/', import.meta.url);
@@ -35,6 +40,12 @@ function markdown(r: any): string {
   if (r.expirer) {
     rows.push(`| idle expirer lateness (${r.expirer.tokens} tokens) | p50 ${r.expirer.latenessMs.p50} ms, p99 ${r.expirer.latenessMs.p99} ms, max ${r.expirer.latenessMs.max} ms |`);
     rows.push(`| memory per tracked token | ${r.expirer.bytesPerToken} bytes |`);
+  }
+  if (r.fanout) {
+    const f = r.fanout;
+    rows.push(`| logout → other client's token_revoked (${f.channels} channels, ${f.logouts} logouts; negatives clamped to 0) | p50 ${f.latencyClampedMs.p50} ms, p99 ${f.latencyClampedMs.p99} ms, max ${f.latencyClampedMs.max} ms (target p99 <= ${f.target.p99Ms} ms) |`);
+    rows.push(`| same, as measured (${f.latencyMs.negative} events beat the response) | p50 ${f.latencyMs.p50} ms, p99 ${f.latencyMs.p99} ms, min ${f.latencyMs.min} ms |`);
+    rows.push(`| memory per open channel (server heap + external; rss) | ${f.memory.bytesPerChannel} bytes; ${f.memory.rssBytesPerChannel} bytes (target <= ${f.target.bytesPerChannel} bytes) |`);
   }
   return `# Lockstep benchmark (${r.at}, node ${r.node}, ${r.cpus} CPUs)\n\n${rows.join('\n')}\n`;
 }

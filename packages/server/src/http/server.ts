@@ -15,6 +15,8 @@ import { tokenApiRoutes } from './api/tokens.ts';
 import { userTokenRoutes } from './api/user-tokens.ts';
 import { userRoutes } from './api/users.ts';
 import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guard.ts';
+import { demoRoutes } from './demo-routes.ts';
+import { webRoutes } from './web-routes.ts';
 import { answerFrameworkError, installErrorHandlers } from './error-handler.ts';
 import { authorizeRoutes } from './oauth/authorize.ts';
 import { endSessionRoutes } from './oauth/end-session.ts';
@@ -50,6 +52,8 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
   endSessionRoutes(app, a);
   globalTokenRevocationRoutes(app, a);
   channelSocketRoute(app, a.hub);
+  await webRoutes(app, a);
+  if (a.config.demo) demoRoutes(app, a);
 
   await app.register(async function api(api) {
     api.addHook('onRequest', authenticate(a));

@@ -1,0 +1,36 @@
+import type { SignOutReason } from './types.ts';
+
+/**
+ * The sentence to show a user whose session ended.
+ *
+ * @example describeSignOut({ reason: 'idle_timeout', selfInitiated: false, idleTimeoutMinutes: 15 })
+ * // "Signed out after 15 minutes without activity"
+ */
+export function describeSignOut(e: { reason: SignOutReason; selfInitiated: boolean; idleTimeoutMinutes: number | null }): string {
+  switch (e.reason) {
+    case 'logout':
+    case 'universal_logout':
+      return e.selfInitiated ? 'You signed out' : 'You signed out in another app';
+    case 'idle_timeout':
+      return e.idleTimeoutMinutes == null
+        ? 'Signed out after a period without activity'
+        : `Signed out after ${minutes(e.idleTimeoutMinutes)} without activity`;
+    case 'admin_logoff':
+      return 'An administrator signed you out';
+    case 'global_revocation':
+      return "Your organization's identity provider signed you out";
+    case 'expired':
+      return 'Your session expired';
+  }
+}
+
+function minutes(n: number): string {
+  const rounded = Math.round(n * 10) / 10;
+  return rounded === 1 ? '1 minute' : `${rounded} minutes`;
+}
+
+const REASONS: readonly SignOutReason[] = ['logout', 'universal_logout', 'idle_timeout', 'admin_logoff', 'global_revocation', 'expired'];
+
+export function isSignOutReason(value: unknown): value is SignOutReason {
+  return REASONS.includes(value as SignOutReason);
+}

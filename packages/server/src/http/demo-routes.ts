@@ -1,0 +1,37 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Authority } from '../authority/authority.ts';
+import { applyInteraction } from '../authority/interactions.ts';
+import { INTERACTION_STATES, INTERACTION_TYPES } from '../store/records.ts';
+import { authenticate } from './auth-guard.ts';
+import { apiErrors } from './schemas.ts';
+
+const Params = Type.Object({ interactionId: Type.String({ minLength: 1, maxLength: 64 }) });
+const Body = Type.Object({
+  type: Type.Union(INTERACTION_TYPES.map((t) => Type.Literal(t))),
+  state: Type.Union(INTERACTION_STATES.map((s) => Type.Literal(s))),
+});
+
+/**
+ * Demo only (LOCKSTEP_DEMO): a stand-in for the contact-center platform, so the agent demo's
+ * interaction panel can drive the interaction feed for its own user; and crm-backend's
+ * back-channel logout receiver, which acknowledges and logs.
+ */
+export function demoRoutes(app: FastifyInstance, a: Authority) {
+  app.register(async function demoPlatform(scope) {
+    scope.addHook('onRequest', authenticate(a));
+    scope.put<{ Params: Static<typeof Params>; Body: Static<typeof Body> }>('/demo/platform/interactions/:interactionId',
+      { schema: { params: Params, body: Body, response: { 200: Type.Object({ idleTimeoutExempt: Type.Boolean() }), ...apiErrors } } },
+      async function demoInteraction(request) {
+        const { userId, orgId } = request.auth;
+        if (!userId) return { idleTimeoutExempt: false };
+        return { idleTimeoutExempt: await applyInteraction(a, { orgId, userId, id: request.params.interactionId, ...request.body }) };
+      });
+  });
+
+  app.post('/demo/crm-backend/backchannel-logout', { schema: { body: Type.Object({ logout_token: Type.String({ maxLength: 8192 }) }) } },
+    async (request, reply) => {
+      request.log.info('demo crm-backend received a back-channel logout token');
+      return reply.code(200).send();
+    });
+}

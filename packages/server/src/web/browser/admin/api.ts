@@ -1,0 +1,110 @@
+/** The admin API as the console uses it: JSON in and out, errors as values with the server's message. */
+
+export interface IdleSettings {
+  enableIdleTokenTimeout: boolean;
+  idleTokenTimeoutSeconds: number;
+  inactivityTimeoutGroupsEnabled: boolean;
+  inactivityTimeoutGroupBundles: GroupBundle[];
+  excludedPaths: string[];
+}
+export interface GroupBundle {
+  priority: number;
+  timeoutSeconds: number;
+  groups: string[];
+}
+export interface AuthSettings {
+  universalLogoutEnabled: boolean;
+}
+export interface Hipaa {
+  enabled: boolean;
+}
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  roles: string[];
+  createdAt: string;
+}
+export interface Group {
+  id: string;
+  name: string;
+  description: string;
+  memberIds: string[];
+}
+export interface Client {
+  id: string;
+  name: string;
+}
+export interface LiveToken {
+  id: string;
+  clientId: string;
+  issuedAt: string;
+  lastActivityAt: string;
+  expiresAt: string;
+  idleExpiresAt: string | null;
+  channels: number;
+}
+export interface Presence {
+  presenceDefinition: { systemPresence: string };
+  modifiedDate: string;
+}
+export interface RoutingStatus {
+  status: string;
+  startTime: string;
+}
+export interface AuditEntry {
+  id: number;
+  at: string;
+  kind: string;
+  userId: string | null;
+  clientId: string | null;
+  details: Record<string, unknown>;
+}
+export interface Entities<T> {
+  entities: T[];
+}
+
+/** A non-2xx answer: `status` and the server's stable `code` and `message`. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
+
+export interface Api {
+  get<T>(path: string): Promise<T>;
+  send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { code?: string; message?: string };
+    return new ApiError(response.status, body.code ?? 'error', body.message ?? `The server answered ${response.status}`);
+  } catch {
+    return new ApiError(response.status, 'error', text || `The server answered ${response.status}`);
+  }
+}
+
+export function makeApi(fetcher: Fetcher): Api {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method, headers: { accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers = { ...init.headers, 'content-type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetcher(path, init);
+    if (!response.ok) throw await errorOf(response);
+    const text = await response.text();
+    return (text ? JSON.parse(text) : null) as T;
+  }
+  return {
+    get: (path) => call('GET', path),
+    send: (method, path, body) => call(method, path, body),
+  };
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,74 @@
+import type { Lockstep } from '../../../../../client/src/index.ts';
+import { config, h, mount, select } from './dom.ts';
+import { idleWarning, startClient } from './session-ui.ts';
+
+const PRESENCES = ['Available', 'Away', 'Busy', 'Break', 'Meal', 'Meeting', 'Training', 'Offline'] as const;
+const ROUTING = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING'] as const;
+const SCREENS = { queue: 'Queue', contacts: 'Contacts', reports: 'Reports' } as const;
+type Screen = keyof typeof SCREENS;
+
+const { issuer } = config();
+startClient({
+  issuer, clientId: 'agent-desktop', redirectUri: `${location.origin}/demo/callback`,
+  heartbeatIntervalMs: 10_000, idleWarningMs: 60_000, activity: 'input', activityThrottleMs: 5_000,
+}, 'Agent Desktop', render);
+
+async function json(ls: Lockstep, path: string, method = 'GET', body?: unknown) {
+  const res = await ls.fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  return res.ok && res.status !== 204 ? res.json() : null;
+}
+
+async function render(ls: Lockstep) {
+  const user = ls.user!;
+  const presence = await json(ls, `/api/v2/users/${user.id}/presence`);
+  const routing = await json(ls, `/api/v2/users/${user.id}/routingstatus`);
+  const warning = h('div', { 'data-testid': 'warning-slot' });
+  idleWarning(ls, warning);
+
+  const idleLine = h('p', { class: 'muted', 'data-testid': 'idle-status' });
+  const tick = () => {
+    idleLine.textContent = ls.idleExpiresAt
+      ? `Idle timeout: signed out at ${new Date(ls.idleExpiresAt).toLocaleTimeString()} without activity`
+      : 'No idle timeout applies right now';
+  };
+  tick();
+  setInterval(tick, 1000);
+
+  const interaction = h('p', { 'data-testid': 'interaction-state' }, 'No interaction');
+  const feed = (state: string) => async () => {
+    const r = await json(ls, '/demo/platform/interactions/demo-call', 'PUT', { type: 'voice', state });
+    interaction.textContent = state === 'disconnected' ? 'No interaction' : `Voice call: ${state}${r?.idleTimeoutExempt ? ' (idle timeout paused)' : ''}`;
+  };
+
+  const screen = h('section', { class: 'card', 'data-testid': 'screen' });
+  const showScreen = () => {
+    const name = (location.hash.replace('#/', '') || 'queue') as Screen;
+    screen.replaceChildren(h('h2', {}, SCREENS[name] ?? 'Queue'), h('p', { class: 'muted' }, `You are on the ${SCREENS[name] ?? 'Queue'} screen.`));
+  };
+  window.addEventListener('hashchange', showScreen);
+  showScreen();
+
+  mount(
+    h('header', {},
+      h('h1', {}, 'Agent Desktop'),
+      h('nav', { 'aria-label': 'Screens' }, ...Object.entries(SCREENS).map(([k, label]) => h('a', { href: `#/${k}` }, label))),
+      h('span', { 'data-testid': 'user' }, `${user.name} · ${user.email}`),
+      h('button', { class: 'danger', 'data-testid': 'logout', onclick: () => void ls.signOut() }, 'Log out')),
+    h('main', {},
+      warning,
+      h('section', { class: 'card' }, h('h2', {}, 'Status'),
+        h('div', { class: 'row' },
+          select('presence', 'Presence', PRESENCES, presence?.presenceDefinition?.systemPresence ?? 'Offline',
+            (v) => void json(ls, `/api/v2/users/${user.id}/presence`, 'PATCH', { presenceDefinition: { systemPresence: v } })),
+          select('routing', 'Routing status', ROUTING, routing?.status ?? 'OFF_QUEUE',
+            (v) => void json(ls, `/api/v2/users/${user.id}/routingstatus`, 'PUT', { status: v }))),
+        idleLine),
+      h('section', { class: 'card' }, h('h2', {}, 'Interaction (simulated platform feed)'), interaction,
+        h('div', { class: 'row' },
+          h('button', { onclick: feed('connected') }, 'Answer call'),
+          h('button', { class: 'secondary', onclick: feed('held') }, 'Hold'),
+          h('button', { class: 'secondary', onclick: feed('acw') }, 'After-call work'),
+          h('button', { class: 'secondary', onclick: feed('disconnected') }, 'End'))),
+      screen),
+  );
+}

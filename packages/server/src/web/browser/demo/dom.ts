@@ -1,0 +1,26 @@
+/** Tiny DOM helpers for the demo pages. */
+type Attrs = Record<string, string | boolean | ((e: Event) => void)>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Node | string | null)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (typeof value === 'function') node.addEventListener(key.replace(/^on/, ''), value);
+    else if (value === true) node.setAttribute(key, '');
+    else if (value !== false) node.setAttribute(key, value);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+export function mount(...nodes: Node[]): void {
+  const app = document.getElementById('app')!;
+  app.replaceChildren(...nodes);
+}
+
+export const config = (): { issuer: string } => (window as unknown as { LOCKSTEP_CONFIG: { issuer: string } }).LOCKSTEP_CONFIG;
+
+export function select(id: string, label: string, options: readonly string[], value: string, onChange: (value: string) => void): HTMLElement {
+  const control = h('select', { id, onchange: (e) => onChange((e.target as HTMLSelectElement).value) },
+    ...options.map((o) => h('option', { value: o, selected: o === value }, o)));
+  return h('span', {}, h('label', { for: id }, label), control);
+}
