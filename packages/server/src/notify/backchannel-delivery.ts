@@ -42,31 +42,24 @@ export class BackchannelDelivery {
   /** Something was added to the outbox: deliver now rather than at the next poll. */
   poke(): void {
     if (!this.#timer) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#drain().finally(() => {
-      this.#running = null;
-      if (this.#again) {
-        this.#again = false;
-        this.poke();
-      }
-    });
+    if (this.#running) this.#again = true;
+    else void this.#run();
   }
 
-  /** Delivers everything due now; returns when done (tests and the poller call it). */
+  /** Delivers everything due now; returns when done. Shares the poller's run, so no row is sent twice at once. */
   async drain(): Promise<void> {
-    // Runs as #running, so the poller cannot start a second pass that sends the same rows again.
     while (this.#running) await this.#running;
-    this.#running = this.#drain().finally(() => {
+    await this.#run();
+  }
+
+  #run(): Promise<void> {
+    return (this.#running = this.#drain().finally(() => {
       this.#running = null;
       if (this.#again) {
         this.#again = false;
         this.poke();
       }
-    });
-    await this.#running;
+    }));
   }
 
   async #drain(): Promise<void> {

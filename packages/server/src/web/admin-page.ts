@@ -130,9 +130,9 @@ tbody tr:last-child th, tbody tr:last-child td { border-bottom: 0; }
 details summary { cursor: pointer; color: #1f49c4; font-size: .85rem; }
 details pre { font-size: .8rem; background: #f7f8fb; padding: .5rem; border-radius: 6px; max-width: 36rem; overflow-x: auto; }
 
-form.filters { display: grid; grid-template-columns: minmax(12rem, 1.4fr) minmax(10rem, 1fr) minmax(12rem, 1fr) minmax(12rem, 1fr) auto; gap: .4rem 1rem; align-items: end; background: #fff; padding: .4rem 1.2rem 1rem; border-radius: 10px; box-shadow: 0 1px 3px #0000001a; margin-bottom: 1rem; }
+form.filters { display: grid; grid-template-columns: minmax(12rem, 1.3fr) minmax(10rem, 1fr) minmax(13.5rem, 1fr) minmax(13.5rem, 1fr) auto; gap: .4rem 1rem; align-items: end; background: #fff; padding: .4rem 1.2rem 1rem; border-radius: 10px; box-shadow: 0 1px 3px #0000001a; margin-bottom: 1rem; }
 form.filters .field { margin: .6rem 0 0; }
-form.filters .field > select, form.filters .field > input { width: 100%; }
+form.filters .field > select, form.filters .field > input { width: 100%; height: 2.4rem; }
 form.filters .actions { margin: 0; }
 @media (max-width: 60rem) { form.filters { grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); } }
 form.filters + .field-error, form.filters ~ .form-status { margin-bottom: .6rem; }

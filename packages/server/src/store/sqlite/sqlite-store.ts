@@ -26,6 +26,15 @@ export class SqliteStore implements Store {
     migrate(this.db);
   }
 
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per distinct SQL text (a bounded set: dynamic SQL varies only by which filters are present). */
+  #sql(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
   async close() {
     if (this.db.open) this.db.close();
   }
@@ -44,59 +53,57 @@ export class SqliteStore implements Store {
 
   async createOrg(org: Org, settings: OrgSettings) {
     this.#conflicts(() =>
-      this.db.prepare('INSERT INTO orgs (id, name, settings, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, str(settings), org.createdAt),
+      this.#sql('INSERT INTO orgs (id, name, settings, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, str(settings), org.createdAt),
     );
   }
   async getOrg(id: string) {
-    const r = this.db.prepare('SELECT id, name, created_at FROM orgs WHERE id = ?').get(id) as any;
+    const r = this.#sql('SELECT id, name, created_at FROM orgs WHERE id = ?').get(id) as any;
     return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
   }
   async countOrgs() {
-    return (this.db.prepare('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
+    return (this.#sql('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
   }
   async getOrgSettings(orgId: string) {
-    const r = this.db.prepare('SELECT settings FROM orgs WHERE id = ?').get(orgId) as { settings: string } | undefined;
+    const r = this.#sql('SELECT settings FROM orgs WHERE id = ?').get(orgId) as { settings: string } | undefined;
     return r ? (JSON.parse(r.settings) as OrgSettings) : null;
   }
   async saveOrgSettings(orgId: string, settings: OrgSettings) {
-    this.db.prepare('UPDATE orgs SET settings = ? WHERE id = ?').run(str(settings), orgId);
+    this.#sql('UPDATE orgs SET settings = ? WHERE id = ?').run(str(settings), orgId);
   }
 
   async createUser(u: User) {
     this.#conflicts(() =>
-      this.db
-        .prepare('INSERT INTO users (id, org_id, email, name, password_hash, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      this.#sql('INSERT INTO users (id, org_id, email, name, password_hash, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(u.id, u.orgId, u.email, u.name, u.passwordHash, str(u.roles), u.createdAt, u.updatedAt),
     );
   }
   async getUser(orgId: string, id: string) {
-    const r = this.db.prepare('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, id);
+    const r = this.#sql('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, id);
     return r ? toUser(r) : null;
   }
   async findUserByEmail(email: string) {
-    const r = this.db.prepare('SELECT * FROM users WHERE email = ?').get(email);
+    const r = this.#sql('SELECT * FROM users WHERE email = ?').get(email);
     return r ? toUser(r) : null;
   }
   async listUsers(orgId: string) {
-    return this.db.prepare('SELECT * FROM users WHERE org_id = ? ORDER BY email').all(orgId).map(toUser);
+    return this.#sql('SELECT * FROM users WHERE org_id = ? ORDER BY email').all(orgId).map(toUser);
   }
   async updateUser(u: User) {
     this.#conflicts(() =>
-      this.db
-        .prepare('UPDATE users SET email = ?, name = ?, password_hash = ?, roles = ?, updated_at = ? WHERE org_id = ? AND id = ?')
+      this.#sql('UPDATE users SET email = ?, name = ?, password_hash = ?, roles = ?, updated_at = ? WHERE org_id = ? AND id = ?')
         .run(u.email, u.name, u.passwordHash, str(u.roles), u.updatedAt, u.orgId, u.id),
     );
   }
   async deleteUser(orgId: string, id: string) {
-    return this.db.prepare('DELETE FROM users WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+    return this.#sql('DELETE FROM users WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
   }
 
   #members(groupId: string): string[] {
-    return (this.db.prepare('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').all(groupId) as { user_id: string }[]).map((r) => r.user_id);
+    return (this.#sql('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').all(groupId) as { user_id: string }[]).map((r) => r.user_id);
   }
   #setMembers(g: Group) {
-    this.db.prepare('DELETE FROM group_members WHERE group_id = ?').run(g.id);
-    const add = this.db.prepare(
+    this.#sql('DELETE FROM group_members WHERE group_id = ?').run(g.id);
+    const add = this.#sql(
       'INSERT INTO group_members (group_id, user_id) SELECT ?, id FROM users WHERE id = ? AND org_id = ?',
     );
     for (const userId of g.memberIds) add.run(g.id, userId, g.orgId);
@@ -104,120 +111,111 @@ export class SqliteStore implements Store {
   async createGroup(g: Group) {
     this.#conflicts(() =>
       this.db.transaction(() => {
-        this.db.prepare('INSERT INTO user_groups (id, org_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)').run(g.id, g.orgId, g.name, g.description, g.createdAt);
+        this.#sql('INSERT INTO user_groups (id, org_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)').run(g.id, g.orgId, g.name, g.description, g.createdAt);
         this.#setMembers(g);
       })(),
     );
   }
   async getGroup(orgId: string, id: string) {
-    const r = this.db.prepare('SELECT * FROM user_groups WHERE org_id = ? AND id = ?').get(orgId, id) as any;
+    const r = this.#sql('SELECT * FROM user_groups WHERE org_id = ? AND id = ?').get(orgId, id) as any;
     return r ? { id: r.id, orgId: r.org_id, name: r.name, description: r.description, createdAt: r.created_at, memberIds: this.#members(r.id) } : null;
   }
   async listGroups(orgId: string) {
-    const rows = this.db.prepare('SELECT * FROM user_groups WHERE org_id = ? ORDER BY name').all(orgId) as any[];
+    const rows = this.#sql('SELECT * FROM user_groups WHERE org_id = ? ORDER BY name').all(orgId) as any[];
     return rows.map((r) => ({ id: r.id, orgId: r.org_id, name: r.name, description: r.description, createdAt: r.created_at, memberIds: this.#members(r.id) }));
   }
   async updateGroup(g: Group) {
     this.db.transaction(() => {
-      const changed = this.db.prepare('UPDATE user_groups SET name = ?, description = ? WHERE org_id = ? AND id = ?').run(g.name, g.description, g.orgId, g.id).changes;
+      const changed = this.#sql('UPDATE user_groups SET name = ?, description = ? WHERE org_id = ? AND id = ?').run(g.name, g.description, g.orgId, g.id).changes;
       if (changed) this.#setMembers(g);
     })();
   }
   async deleteGroup(orgId: string, id: string) {
-    return this.db.prepare('DELETE FROM user_groups WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+    return this.#sql('DELETE FROM user_groups WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
   }
   async listGroupIdsOfUser(orgId: string, userId: string) {
-    const rows = this.db
-      .prepare('SELECT m.group_id FROM group_members m JOIN user_groups g ON g.id = m.group_id WHERE g.org_id = ? AND m.user_id = ?')
+    const rows = this.#sql('SELECT m.group_id FROM group_members m JOIN user_groups g ON g.id = m.group_id WHERE g.org_id = ? AND m.user_id = ?')
       .all(orgId, userId) as { group_id: string }[];
     return rows.map((r) => r.group_id);
   }
 
   async createClient(c: Client) {
     this.#conflicts(() =>
-      this.db
-        .prepare(`INSERT INTO clients (id, org_id, name, type, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris,
+      this.#sql(`INSERT INTO clients (id, org_id, name, type, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris,
           backchannel_logout_uri, roles, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(c.id, c.orgId, c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
           c.backchannelLogoutUri, str(c.roles), c.createdAt),
     );
   }
   async getClient(id: string) {
-    const r = this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id);
+    const r = this.#sql('SELECT * FROM clients WHERE id = ?').get(id);
     return r ? toClient(r) : null;
   }
   async listClients(orgId: string) {
-    return this.db.prepare('SELECT * FROM clients WHERE org_id = ? ORDER BY id').all(orgId).map(toClient);
+    return this.#sql('SELECT * FROM clients WHERE org_id = ? ORDER BY id').all(orgId).map(toClient);
   }
   async updateClient(c: Client) {
-    this.db
-      .prepare(`UPDATE clients SET name = ?, type = ?, secret_hash = ?, redirect_uris = ?, grant_types = ?, post_logout_redirect_uris = ?,
+    this.#sql(`UPDATE clients SET name = ?, type = ?, secret_hash = ?, redirect_uris = ?, grant_types = ?, post_logout_redirect_uris = ?,
         backchannel_logout_uri = ?, roles = ? WHERE org_id = ? AND id = ?`)
       .run(c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
         c.backchannelLogoutUri, str(c.roles), c.orgId, c.id);
   }
   async deleteClient(orgId: string, id: string) {
-    return this.db.prepare('DELETE FROM clients WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+    return this.#sql('DELETE FROM clients WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
   }
 
   async listSigningKeys() {
-    const rows = this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at').all() as any[];
+    const rows = this.#sql('SELECT * FROM signing_keys ORDER BY created_at').all() as any[];
     return rows.map((r): SigningKey => ({ kid: r.kid, alg: r.alg, privateJwk: r.private_jwk, createdAt: r.created_at }));
   }
   async addSigningKey(k: SigningKey) {
-    this.db.prepare('INSERT INTO signing_keys (kid, alg, private_jwk, created_at) VALUES (?, ?, ?, ?)').run(k.kid, k.alg, k.privateJwk, k.createdAt);
+    this.#sql('INSERT INTO signing_keys (kid, alg, private_jwk, created_at) VALUES (?, ?, ?, ?)').run(k.kid, k.alg, k.privateJwk, k.createdAt);
   }
 
   async createSignInSession(s: SignInSession) {
-    this.db
-      .prepare('INSERT INTO sign_in_sessions (id, token_hash, org_id, user_id, auth_time, created_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    this.#sql('INSERT INTO sign_in_sessions (id, token_hash, org_id, user_id, auth_time, created_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(s.id, s.tokenHash, s.orgId, s.userId, s.authTime, s.createdAt, s.expiresAt, s.endedAt);
   }
   async findSignInSessionByHash(tokenHash: string) {
-    const r = this.db.prepare('SELECT * FROM sign_in_sessions WHERE token_hash = ?').get(tokenHash);
+    const r = this.#sql('SELECT * FROM sign_in_sessions WHERE token_hash = ?').get(tokenHash);
     return r ? toSignInSession(r) : null;
   }
 
   async saveAuthCode(c: AuthCode) {
-    this.db
-      .prepare(`INSERT INTO auth_codes (hash, client_id, org_id, user_id, session_id, redirect_uri, code_challenge, scope, nonce,
+    this.#sql(`INSERT INTO auth_codes (hash, client_id, org_id, user_id, session_id, redirect_uri, code_challenge, scope, nonce,
         created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(c.hash, c.clientId, c.orgId, c.userId, c.sessionId, c.redirectUri, c.codeChallenge, c.scope, c.nonce, c.createdAt, c.expiresAt);
   }
   async consumeAuthCode(hash: string, now: number) {
-    const r = this.db
-      .prepare('UPDATE auth_codes SET consumed_at = ? WHERE hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING *')
+    const r = this.#sql('UPDATE auth_codes SET consumed_at = ? WHERE hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING *')
       .get(now, hash, now);
     return r ? toAuthCode(r) : null;
   }
 
   async saveAccessToken(t: AccessToken) {
-    this.db
-      .prepare(`INSERT INTO access_tokens (id, hash, org_id, user_id, client_id, session_id, grant_id, scope, issued_at, expires_at,
+    this.#sql(`INSERT INTO access_tokens (id, hash, org_id, user_id, client_id, session_id, grant_id, scope, issued_at, expires_at,
         last_activity_at, revoked_at, revoke_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(t.id, t.hash, t.orgId, t.userId, t.clientId, t.sessionId, t.grantId, t.scope, t.issuedAt, t.expiresAt,
         t.lastActivityAt, t.revokedAt, t.revokeReason);
   }
   async findAccessTokenByHash(hash: string) {
-    const r = this.db.prepare('SELECT * FROM access_tokens WHERE hash = ?').get(hash);
+    const r = this.#sql('SELECT * FROM access_tokens WHERE hash = ?').get(hash);
     return r ? toAccessToken(r) : null;
   }
   async listLiveAccessTokensOfUser(userId: string, now: number) {
-    return this.db
-      .prepare('SELECT * FROM access_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY issued_at')
+    return this.#sql('SELECT * FROM access_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY issued_at')
       .all(userId, now)
       .map(toAccessToken);
   }
 
   async listLiveAccessTokens(now: number) {
-    return this.db.prepare('SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > ?').all(now).map(toAccessToken);
+    return this.#sql('SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > ?').all(now).map(toAccessToken);
   }
 
   async expireIdleTokens(batch: IdleExpiry[], now: number) {
-    const revokeAccess = this.db.prepare("UPDATE access_tokens SET revoked_at = ?, revoke_reason = 'idle_timeout' WHERE id = ? AND revoked_at IS NULL");
-    const revokeRefresh = this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
-    const endSession = this.db.prepare('UPDATE sign_in_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL');
-    const audit = this.db.prepare('INSERT INTO audit_log (org_id, at, kind, user_id, client_id, details) VALUES (?, ?, ?, ?, ?, ?)');
+    const revokeAccess = this.#sql("UPDATE access_tokens SET revoked_at = ?, revoke_reason = 'idle_timeout' WHERE id = ? AND revoked_at IS NULL");
+    const revokeRefresh = this.#sql('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
+    const endSession = this.#sql('UPDATE sign_in_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL');
     return this.db.transaction(() => {
       const expired: string[] = [];
       for (const e of batch) {
@@ -227,51 +225,51 @@ export class SqliteStore implements Store {
         revokeRefresh.run(now, t.grantId);
         const sessionEnded = e.endSignInSession && t.sessionId ? endSession.run(now, t.sessionId).changes > 0 : false;
         if (e.setUserOffline && t.userId) this.#setOffline(t.orgId, t.userId, now);
-        audit.run(t.orgId, now, 'idle_timeout', t.userId, t.clientId, str({
-          accessTokenId: t.id, deadline: new Date(e.deadline).toISOString(), noticedAt: new Date(now).toISOString(),
-          latenessMs: now - e.deadline, signInSessionEnded: sessionEnded, userSetOffline: e.setUserOffline,
-        }));
+        this.#insertAudit({
+          orgId: t.orgId, at: now, kind: 'idle_timeout', userId: t.userId, clientId: t.clientId,
+          details: {
+            accessTokenId: t.id, deadline: new Date(e.deadline).toISOString(), noticedAt: new Date(now).toISOString(),
+            latenessMs: now - e.deadline, signInSessionEnded: sessionEnded, userSetOffline: e.setUserOffline,
+          },
+        });
       }
       return expired;
     })();
   }
 
   #setOffline(orgId: string, userId: string, now: number) {
-    this.db
-      .prepare(`INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at) VALUES (?, ?, 'Offline', ?, 'OFF_QUEUE', ?)
+    this.#sql(`INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at) VALUES (?, ?, 'Offline', ?, 'OFF_QUEUE', ?)
         ON CONFLICT (user_id) DO UPDATE SET presence = 'Offline', presence_at = excluded.presence_at, routing_status = 'OFF_QUEUE', routing_at = excluded.routing_at`)
       .run(userId, orgId, now, now);
   }
 
   async getUserStatus(orgId: string, userId: string) {
-    const r = this.db.prepare('SELECT * FROM user_status WHERE org_id = ? AND user_id = ?').get(orgId, userId) as any;
+    const r = this.#sql('SELECT * FROM user_status WHERE org_id = ? AND user_id = ?').get(orgId, userId) as any;
     return r ? { userId: r.user_id, orgId: r.org_id, presence: r.presence, presenceAt: r.presence_at, routingStatus: r.routing_status, routingAt: r.routing_at } : null;
   }
   async saveUserStatus(s: UserStatus) {
-    this.db
-      .prepare(`INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at) VALUES (?, ?, ?, ?, ?, ?)
+    this.#sql(`INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (user_id) DO UPDATE SET presence = excluded.presence, presence_at = excluded.presence_at,
           routing_status = excluded.routing_status, routing_at = excluded.routing_at`)
       .run(s.userId, s.orgId, s.presence, s.presenceAt, s.routingStatus, s.routingAt);
   }
 
   async saveInteraction(i: Interaction) {
-    this.db
-      .prepare(`INSERT INTO interactions (user_id, id, org_id, type, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+    this.#sql(`INSERT INTO interactions (user_id, id, org_id, type, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, state = excluded.state, updated_at = excluded.updated_at`)
       .run(i.userId, i.id, i.orgId, i.type, i.state, i.updatedAt);
   }
   async deleteInteraction(userId: string, id: string) {
-    return this.db.prepare('DELETE FROM interactions WHERE user_id = ? AND id = ?').run(userId, id).changes > 0;
+    return this.#sql('DELETE FROM interactions WHERE user_id = ? AND id = ?').run(userId, id).changes > 0;
   }
   async listInteractions() {
-    return (this.db.prepare('SELECT * FROM interactions').all() as any[]).map((r): Interaction => ({
+    return (this.#sql('SELECT * FROM interactions').all() as any[]).map((r): Interaction => ({
       userId: r.user_id, id: r.id, orgId: r.org_id, type: r.type, state: r.state, updatedAt: r.updated_at,
     }));
   }
 
   async recordActivity(batch: { id: string; lastActivityAt: number }[]) {
-    const update = this.db.prepare('UPDATE access_tokens SET last_activity_at = @at WHERE id = @id AND last_activity_at < @at');
+    const update = this.#sql('UPDATE access_tokens SET last_activity_at = @at WHERE id = @id AND last_activity_at < @at');
     this.db.transaction(() => {
       for (const b of batch) update.run({ at: b.lastActivityAt, id: b.id });
     })();
@@ -281,19 +279,17 @@ export class SqliteStore implements Store {
     this.#insertRefreshToken(t);
   }
   #insertRefreshToken(t: RefreshToken) {
-    this.db
-      .prepare(`INSERT INTO refresh_tokens (id, hash, grant_id, org_id, user_id, client_id, session_id, scope, issued_at, expires_at,
+    this.#sql(`INSERT INTO refresh_tokens (id, hash, grant_id, org_id, user_id, client_id, session_id, scope, issued_at, expires_at,
         rotated_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(t.id, t.hash, t.grantId, t.orgId, t.userId, t.clientId, t.sessionId, t.scope, t.issuedAt, t.expiresAt, t.rotatedAt, t.revokedAt);
   }
   async findRefreshTokenByHash(hash: string) {
-    const r = this.db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash);
+    const r = this.#sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash);
     return r ? toRefreshToken(r) : null;
   }
   async rotateRefreshToken(previousId: string, next: RefreshToken, now: number) {
     return this.db.transaction(() => {
-      const marked = this.db
-        .prepare('UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL')
+      const marked = this.#sql('UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL')
         .run(now, previousId).changes;
       if (!marked) return false;
       this.#insertRefreshToken(next);
@@ -304,14 +300,13 @@ export class SqliteStore implements Store {
   async revoke(selection: RevokeSelection, now: number, reason: RevokeReason, extras?: (revoked: RevokedSet) => RevokeExtras): Promise<RevokedSet> {
     const where = revokeWhere(selection);
     return this.db.transaction((): RevokedSet => {
-      const accessTokens = this.db
-        .prepare(`UPDATE access_tokens SET revoked_at = ?, revoke_reason = ? WHERE revoked_at IS NULL AND ${where.access[0]}
+      const accessTokens = this.#sql(`UPDATE access_tokens SET revoked_at = ?, revoke_reason = ? WHERE revoked_at IS NULL AND ${where.access[0]}
           RETURNING id, hash, org_id, user_id, client_id, session_id, grant_id`)
         .all(now, reason, ...where.access[1])
         .map((r: any) => ({ id: r.id, hash: r.hash, orgId: r.org_id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id, grantId: r.grant_id }));
       const ids = (table: string, column: string, clause?: Clause) =>
         clause
-          ? (this.db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${column} IS NULL AND ${clause[0]} RETURNING id`).all(now, ...clause[1]) as { id: string }[]).map((r) => r.id)
+          ? (this.#sql(`UPDATE ${table} SET ${column} = ? WHERE ${column} IS NULL AND ${clause[0]} RETURNING id`).all(now, ...clause[1]) as { id: string }[]).map((r) => r.id)
           : [];
       const revoked: RevokedSet = {
         accessTokens,
@@ -326,7 +321,7 @@ export class SqliteStore implements Store {
   #applyExtras(x: RevokeExtras, now: number) {
     if (x.audit) this.#insertAudit(x.audit);
     if (x.setUserOffline) this.#setOffline(x.setUserOffline.orgId, x.setUserOffline.userId, now);
-    const insert = this.db.prepare(`INSERT INTO backchannel_outbox (id, org_id, client_id, uri, user_id, session_id, reason, created_at,
+    const insert = this.#sql(`INSERT INTO backchannel_outbox (id, org_id, client_id, uri, user_id, session_id, reason, created_at,
       next_attempt_at, attempts, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (const o of x.outbox ?? []) {
       insert.run(o.id, o.orgId, o.clientId, o.uri, o.userId, o.sessionId, o.reason, o.createdAt, o.nextAttemptAt, o.attempts, o.status);
@@ -334,14 +329,12 @@ export class SqliteStore implements Store {
   }
 
   #insertAudit(e: Omit<AuditEntry, 'id'>) {
-    this.db
-      .prepare('INSERT INTO audit_log (org_id, at, kind, user_id, client_id, details) VALUES (?, ?, ?, ?, ?, ?)')
+    this.#sql('INSERT INTO audit_log (org_id, at, kind, user_id, client_id, details) VALUES (?, ?, ?, ?, ?, ?)')
       .run(e.orgId, e.at, e.kind, e.userId, e.clientId, str(e.details));
   }
 
   async dueBackchannelLogouts(now: number, limit: number) {
-    const rows = this.db
-      .prepare("SELECT * FROM backchannel_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
+    const rows = this.#sql("SELECT * FROM backchannel_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
       .all(now, limit) as any[];
     return rows.map((r): BackchannelLogout => ({
       id: r.id, orgId: r.org_id, clientId: r.client_id, uri: r.uri, userId: r.user_id, sessionId: r.session_id, reason: r.reason,
@@ -351,14 +344,12 @@ export class SqliteStore implements Store {
 
   async recordBackchannelAttempt(id: string, at: number, a: BackchannelAttempt) {
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT org_id, client_id, user_id, attempts FROM backchannel_outbox WHERE id = ?').get(id) as any;
+      const row = this.#sql('SELECT org_id, client_id, user_id, attempts FROM backchannel_outbox WHERE id = ?').get(id) as any;
       if (!row) return;
       const status = a.outcome === 'retry' ? 'pending' : a.outcome;
-      this.db
-        .prepare('UPDATE backchannel_outbox SET attempts = attempts + 1, status = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
+      this.#sql('UPDATE backchannel_outbox SET attempts = attempts + 1, status = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
         .run(status, a.nextAttemptAt, id);
-      this.db
-        .prepare('INSERT INTO backchannel_attempts (outbox_id, at, outcome, status_code, error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
+      this.#sql('INSERT INTO backchannel_attempts (outbox_id, at, outcome, status_code, error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, at, a.outcome, a.statusCode, a.error, a.nextAttemptAt);
       this.#insertAudit({
         orgId: row.org_id, at, kind: 'backchannel_logout', userId: row.user_id, clientId: row.client_id,
@@ -369,7 +360,7 @@ export class SqliteStore implements Store {
   }
 
   async listBackchannelAttempts(id: string) {
-    const rows = this.db.prepare('SELECT * FROM backchannel_attempts WHERE outbox_id = ? ORDER BY at').all(id) as any[];
+    const rows = this.#sql('SELECT * FROM backchannel_attempts WHERE outbox_id = ? ORDER BY at').all(id) as any[];
     return rows.map((r) => ({ at: r.at, outcome: r.outcome, statusCode: r.status_code, error: r.error, nextAttemptAt: r.next_attempt_at }));
   }
 
@@ -384,7 +375,7 @@ export class SqliteStore implements Store {
     if (f.from != null) clauses.push('at >= ?'), args.push(f.from);
     if (f.to != null) clauses.push('at <= ?'), args.push(f.to);
     args.push(f.limit ?? 100);
-    return this.db.prepare(`SELECT * FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`).all(...args).map(toAudit);
+    return this.#sql(`SELECT * FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`).all(...args).map(toAudit);
   }
 }
 

@@ -52,8 +52,8 @@ export async function auditPage(api: Api): Promise<HTMLElement> {
     ...users.map((u) => h('option', { value: u.id }, `${u.name} (${u.email})`)));
   const kind = h('select', { name: 'kind' }, h('option', { value: '' }, 'Any kind'),
     ...Object.entries(KINDS).map(([k, label]) => h('option', { value: k }, label)));
-  const from = h('input', { type: 'datetime-local', name: 'from', step: '1' });
-  const to = h('input', { type: 'datetime-local', name: 'to', step: '1' });
+  const from = h('input', { type: 'datetime-local', name: 'from' });
+  const to = h('input', { type: 'datetime-local', name: 'to' });
   const apply = h('button', { type: 'submit' }, 'Apply filters');
   const error = errorSlot(uid('audit-error'));
   const status = statusSlot();
@@ -62,7 +62,7 @@ export async function auditPage(api: Api): Promise<HTMLElement> {
   async function load() {
     error.set(null);
     const fromIso = localInputToIso(from.value);
-    const toIso = localInputToIso(to.value);
+    const toIso = localInputToIso(to.value, { endOfMinute: true });
     if (fromIso && toIso && fromIso > toIso) {
       error.set('"From" must be before "To".');
       return;

@@ -17,9 +17,13 @@ const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
 export const formatInstant = (iso: string) => dateTime.format(new Date(iso));
 export const formatTime = (iso: string) => timeOnly.format(new Date(iso));
 
-/** `<input type="datetime-local">` value (local time) → ISO-8601, or undefined when empty. */
-export function localInputToIso(value: string): string | undefined {
+/**
+ * `<input type="datetime-local">` value (local time, to the minute) → ISO-8601, or undefined when empty.
+ * `endOfMinute` makes an upper bound include the whole minute it names.
+ */
+export function localInputToIso(value: string, opts: { endOfMinute?: boolean } = {}): string | undefined {
   if (!value) return undefined;
-  const at = new Date(value);
-  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
+  const at = new Date(value).getTime();
+  if (Number.isNaN(at)) return undefined;
+  return new Date(opts.endOfMinute ? at + 59_999 : at).toISOString();
 }
