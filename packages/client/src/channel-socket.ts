@@ -18,25 +18,25 @@ export const PING_INTERVAL_MS = 25_000;
 export const ABNORMAL_CLOSURE = 1006;
 
 /**
- * One WebSocket connection to a channel: sends `{"message":"ping"}` every 25 s and treats two silent
- * ping intervals (no pong, no server heartbeat) as a dead connection. `close()` is silent: no `onClose`.
+ * One WebSocket connection to a channel: sends `{"message":"ping"}` every 25 s; a ping that nothing
+ * answers (no pong, no server heartbeat) before the next one is due means the connection is dead.
+ * Robust to throttled timers in background tabs: it compares with the last ping, not with a wall-clock age.
+ * `close()` is silent: no `onClose`.
  */
 export class ChannelSocket {
   #ws: WebSocketLike | null;
   #pingTimer: unknown = null;
-  #lastHeardAt: number;
+  #unanswered = false;
 
   constructor(WebSocket: WebSocketConstructor, url: string, private readonly clock: Clock, private readonly handlers: SocketHandlers) {
     const ws = new WebSocket(url);
     this.#ws = ws;
-    this.#lastHeardAt = clock.now();
     ws.onopen = () => {
-      this.#lastHeardAt = clock.now();
       this.#schedulePing();
       handlers.onOpen();
     };
     ws.onmessage = (event) => {
-      this.#lastHeardAt = clock.now();
+      this.#unanswered = false;
       const message = parse(event.data);
       if (message) handlers.onMessage(message);
     };
@@ -61,11 +61,12 @@ export class ChannelSocket {
     this.#pingTimer = null;
     const ws = this.#ws;
     if (!ws) return;
-    if (this.clock.now() - this.#lastHeardAt > 2 * PING_INTERVAL_MS) {
+    if (this.#unanswered) {
       this.close();
       this.handlers.onClose(ABNORMAL_CLOSURE);
       return;
     }
+    this.#unanswered = true;
     try {
       ws.send(JSON.stringify({ message: 'ping' }));
     } catch {

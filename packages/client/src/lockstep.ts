@@ -83,7 +83,12 @@ export class Lockstep {
       onNotification: (message) => this.#events.emit('notification', message),
       onTokenEnded: (end) => (end ? this.#end(end.reason, end.initiatingClientId) : void this.#checkToken().catch(() => undefined)),
     });
-    this.#heartbeat = new FallbackHeartbeat(s.clock, s.heartbeatIntervalMs, () => this.#checkToken());
+    // HEAD /api/v2/tokens/me, as the contract says: it counts as activity, and its 401 ends the session through the api.
+    // Without a known idle deadline it also reads the token info (not activity) to learn one.
+    this.#heartbeat = new FallbackHeartbeat(s.clock, s.heartbeatIntervalMs, async () => {
+      await this.#api.call(TOKEN_INFO_PATH, { method: 'HEAD' });
+      if (this.#idle.deadline == null) await this.#checkToken();
+    });
     this.#host = s.window && s.allowedHostOrigins.length ? new HostFrame(s.window, s.allowedHostOrigins, () => this.recordActivity()) : null;
   }
 
@@ -190,13 +195,13 @@ export class Lockstep {
     saveToken(s.storage, s.clientId, token);
     const result = await readTokenInfo(this.#api, s.clock, true).catch(() => null); // null: server unreachable
     if (this.#token?.sid !== token.sid) return this.state; // ended or replaced meanwhile
-    if (result && !result.ok) {
+    if (result && !result.ok && result.status === 401) {
       const reason = result.problem && result.problem !== 'invalid' ? REASON_OF[result.problem] : null;
       if (reason && this.#state.can('ended')) this.#end(reason, null);
       else this.#forget(this.#state.current === 'starting' ? 'signed_out' : null);
       return this.state;
     }
-    const info = result?.info ?? null;
+    const info = result?.ok ? result.info : null; // unreachable or failing: signed in as last known, the heartbeat checks again
     this.#user = info ? info.user : (token.user ?? null);
     if (info) saveToken(s.storage, s.clientId, (this.#token = { ...token, user: info.user, expiresAt: info.expiresAt ?? token.expiresAt }));
     this.#idle.configure(info ?? { idleTimeoutMs: null, idleExpiresAt: null, expiresAt: token.expiresAt });

@@ -24,7 +24,12 @@ export function describeSignOut(e: { reason: SignOutReason; selfInitiated: boole
   }
 }
 
+/** 15 → "15 minutes"; under a minute (demo settings) in seconds. */
 function minutes(n: number): string {
+  if (n < 1) {
+    const seconds = Math.max(1, Math.round(n * 60));
+    return seconds === 1 ? '1 second' : `${seconds} seconds`;
+  }
   const rounded = Math.round(n * 10) / 10;
   return rounded === 1 ? '1 minute' : `${rounded} minutes`;
 }

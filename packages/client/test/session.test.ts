@@ -150,3 +150,22 @@ describe('session state machine', () => {
     assert.equal(absolute.status, 200);
   });
 });
+
+describe('an unreachable or failing server at start', () => {
+  it('keeps the stored session (as last known) and lets the heartbeat check again', async () => {
+    const browser = fakeBrowser();
+    browser.server.issue('t1');
+    const tab = browser.tab();
+    tab.storage.setItem(`lockstep:${CLIENT_ID}:token`, JSON.stringify({ accessToken: 't1', expiresAt: null, sid: 's1', user: { id: 'u1', email: 'a@b', name: 'A' } }));
+    browser.server.routes.set('GET /api/v2/tokens/me', () => new Response('{"status":503}', { status: 503 }));
+    browser.server.routes.set('POST /api/v2/notifications/channels', () => Promise.reject(new TypeError('Failed to fetch')));
+    assert.equal(await tab.lockstep.start(), 'signed_in');
+    assert.deepEqual(tab.lockstep.user, { id: 'u1', email: 'a@b', name: 'A' });
+    assert.equal(tab.lockstep.idleExpiresAt, null);
+
+    browser.server.routes.clear();
+    await browser.clock.advance(30_000);
+    assert.equal(tab.lockstep.idleExpiresAt, browser.server.tokens.get('t1')!.lastActivityAt + 600_000, 'the heartbeat learned the deadline');
+    assert.equal(tab.lockstep.user?.name, 'Agent One');
+  });
+});
