@@ -179,11 +179,16 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
 
   test('"Log off" on the Users page signs the agent out of every client, and the audit log shows it', async () => {
     const { desktop, crm } = await agentOnTwoClients();
+    const agentId = (await call('GET', '/api/v2/tokens/me', desktop)).body.user.id;
+    assert.equal((await call('PATCH', `/api/v2/users/${agentId}/presence`, desktop, { presenceDefinition: { systemPresence: 'Available' } })).status, 200);
+    assert.equal((await call('PUT', `/api/v2/users/${agentId}/routingstatus`, desktop, { status: 'IDLE' })).status, 200);
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     const row = page.locator('tr[data-user="agent@demo.test"]');
     await row.getByText('Agent Desktop').waitFor();
     await row.getByText('CRM (embedded)').waitFor();
+    assert.equal(await row.locator('.pill').textContent(), 'Available');
+    await row.getByText('Idle', { exact: true }).waitFor();
     await screenshot(page, 'admin-users');
 
     await row.getByRole('button', { name: 'Log off Alex Agent (agent@demo.test)' }).click();
@@ -195,6 +200,7 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     await page.getByText('Alex Agent was logged off from every client.').waitFor();
     await row.getByText('None').waitFor();
     assert.equal(await row.locator('.pill').textContent(), 'Offline');
+    await row.getByText('Off queue', { exact: true }).waitFor();
     assert.equal(await head(desktop), 401);
     assert.equal(await head(crm), 401);
 

@@ -44,8 +44,7 @@ header.top .who { margin-left: auto; display: flex; align-items: center; gap: .8
 
 main { max-width: 72rem; margin: 0 auto; padding: 1.5rem; }
 h1 { font-size: 1.6rem; margin: .3rem 0 1rem; }
-h1:focus { outline: none; }
-h1:focus-visible { outline: 3px solid #f5a623; }
+h1[tabindex="-1"]:focus { outline: none; }
 h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
 .muted { color: #5b6475; }
 .small { font-size: .85rem; }
@@ -92,7 +91,7 @@ fieldset.groups legend { font-weight: 600; margin-bottom: .2rem; }
 .check-row label { font-weight: 400; }
 input[type="checkbox"]:not([role]) { width: 1.05rem; height: 1.05rem; margin: 0; }
 
-button, .button { display: inline-block; padding: .5rem 1rem; border-radius: 6px; border: 1px solid transparent; background: #1f49c4; color: #fff; cursor: pointer; font-weight: 600; text-decoration: none; }
+button, .button { display: inline-block; white-space: nowrap; padding: .5rem 1rem; border-radius: 6px; border: 1px solid transparent; background: #1f49c4; color: #fff; cursor: pointer; font-weight: 600; text-decoration: none; }
 button:hover, .button:hover { background: #183a9e; }
 button.secondary { background: #e4e8f0; color: #1d2433; border-color: #c7cfdc; }
 button.secondary:hover { background: #d5dbe6; }

@@ -43,7 +43,7 @@ async function isAdmin(api: Api): Promise<boolean> {
 /** Ends this client's token, then asks for a password even though the sign-in session is still there. */
 async function switchUser(ls: Lockstep) {
   await ls.signOut();
-  await ls.signIn({ prompt: 'login', returnTo: '/admin' });
+  await ls.signIn({ prompt: 'login' });
 }
 
 async function boot() {

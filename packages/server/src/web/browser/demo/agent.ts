@@ -1,6 +1,6 @@
 import type { Lockstep } from '../../../../../client/src/index.ts';
 import { config, h, mount, select } from './dom.ts';
-import { idleWarning, startClient } from './session-ui.ts';
+import { startClient, warningSlot } from './session-ui.ts';
 
 const PRESENCES = ['Available', 'Away', 'Busy', 'Break', 'Meal', 'Meeting', 'Training', 'Offline'] as const;
 const ROUTING = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING'] as const;
@@ -22,8 +22,6 @@ async function render(ls: Lockstep) {
   const user = ls.user!;
   const presence = await json(ls, `/api/v2/users/${user.id}/presence`);
   const routing = await json(ls, `/api/v2/users/${user.id}/routingstatus`);
-  const warning = h('div', { 'data-testid': 'warning-slot' });
-  idleWarning(ls, warning);
 
   const idleLine = h('p', { class: 'muted', 'data-testid': 'idle-status' });
   const tick = () => {
@@ -55,7 +53,7 @@ async function render(ls: Lockstep) {
       h('span', { 'data-testid': 'user' }, `${user.name} · ${user.email}`),
       h('button', { class: 'danger', 'data-testid': 'logout', onclick: () => void ls.signOut() }, 'Log out')),
     h('main', {},
-      warning,
+      warningSlot,
       h('section', { class: 'card' }, h('h2', {}, 'Status'),
         h('div', { class: 'row' },
           select('presence', 'Presence', PRESENCES, presence?.presenceDefinition?.systemPresence ?? 'Offline',

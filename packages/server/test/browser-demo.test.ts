@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser as Chromium, BrowserContext, Frame, Page } from 'playwright-core';
+import { api } from './helpers/api.ts';
+import { automationToken } from './helpers/browser.ts';
+import { chromiumOrSkip, launchChromium, screenshot } from './helpers/chromium.ts';
+import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
+
+const { skip } = chromiumOrSkip();
+
+describe('demo clients in Chromium', { skip }, () => {
+  let server: TestServer;
+  let chromium: Chromium;
+  let call: ReturnType<typeof api>;
+  const admin = () => automationToken(server.url, DEMO_SECRET);
+  const setUniversal = async (on: boolean) =>
+    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: on })).status, 200);
+
+  before(async () => {
+    server = await startTestServer({ env: { LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS: '1' } });
+    call = api(server.url);
+    chromium = await launchChromium();
+  });
+  after(async () => {
+    await chromium?.close();
+    await server?.stop();
+  });
+
+  async function signInAgent(page: Page, path = '/demo/agent') {
+    await page.goto(server.url + path);
+    await page.getByTestId('sign-in-again').click();
+    await page.locator('input[name=username]').fill('agent@demo.test');
+    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('user').waitFor();
+  }
+
+  async function openCrm(context: BrowserContext): Promise<{ page: Page; frame: Frame }> {
+    const page = await context.newPage();
+    await page.goto(server.url + '/demo/crm');
+    const frame = page.frameLocator('[data-testid=crm-iframe]');
+    await frame.getByTestId('embedded-signed-in').waitFor({ timeout: 10_000 });
+    const handle = await page.locator('[data-testid=crm-iframe]').elementHandle();
+    return { page, frame: (await handle!.contentFrame())! };
+  }
+
+  test('universal logout on: Log out in the agent app signs the CRM iframe out within a second, without a reload', async () => {
+    await setUniversal(true);
+    const context = await chromium.newContext();
+    const agent = await context.newPage();
+    await signInAgent(agent);
+    const { page: crm, frame } = await openCrm(context);
+    assert.equal(await frame.locator('input[name=password]').count(), 0, 'the iframe signed in through the sign-in session: no password');
+    await frame.evaluate(() => ((window as any).__loadedOnce = true));
+    await screenshot(crm, 'demo-1-crm-signed-in');
+
+    const clicked = Date.now();
+    await agent.getByTestId('logout').click();
+    await frame.getByTestId('signed-out').waitFor({ timeout: 1000 });
+    const elapsed = Date.now() - clicked;
+    assert.equal(await frame.getByTestId('signed-out-reason').textContent(), 'You signed out in another app');
+    assert.equal(await frame.evaluate(() => (window as any).__loadedOnce), true, 'no page reload');
+    assert.match(await crm.getByTestId('host-banner').textContent() ?? '', /signed out in another app/, 'the iframe told its host');
+    await screenshot(crm, 'demo-1-crm-signed-out-universal');
+    await screenshot(agent, 'demo-1-agent-signed-out');
+    console.log(`# CRM iframe showed the signed-out screen ${elapsed} ms after the click`);
+    await context.close();
+  });
+
+  test('universal logout off: the CRM iframe stays signed in when the agent app logs out', async () => {
+    await setUniversal(false);
+    const context = await chromium.newContext();
+    const agent = await context.newPage();
+    await signInAgent(agent);
+    const { page: crm, frame } = await openCrm(context);
+    await agent.getByTestId('logout').click();
+    await agent.getByTestId('signed-out').waitFor();
+    assert.equal(await agent.getByTestId('signed-out-reason').textContent(), 'You signed out');
+    await crm.waitForTimeout(1500);
+    assert.equal(await frame.getByTestId('embedded-signed-in').count(), 1);
+    assert.equal(await frame.getByTestId('signed-out').count(), 0);
+    await screenshot(crm, 'demo-2-crm-still-signed-in');
+    await context.close();
+  });
+
+  test('two tabs of the agent app share one session: logout in one ends the other within a second', async () => {
+    const context = await chromium.newContext();
+    const tab1 = await context.newPage();
+    await signInAgent(tab1);
+    const tab2 = await context.newPage();
+    await tab2.goto(server.url + '/demo/agent');
+    await tab2.getByTestId('user').waitFor();
+    assert.equal(await tab2.locator('input[name=password]').count(), 0);
+    await tab1.getByTestId('logout').click();
+    await tab2.getByTestId('signed-out').waitFor({ timeout: 1000 });
+    await screenshot(tab2, 'demo-3-second-tab-signed-out');
+    await context.close();
+  });
+
+  test('idle timeout: warning, stay signed in, then the timeout screen; signing in again returns to the same screen', async () => {
+    const put = await call('PUT', '/api/v2/tokens/timeout', await admin(), { enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 6 });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const context = await chromium.newContext();
+    const page = await context.newPage();
+    await signInAgent(page);
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByTestId('screen').getByText('Contacts').first().waitFor();
+
+    await page.getByTestId('idle-warning').waitFor({ timeout: 10_000 });
+    await screenshot(page, 'demo-4-idle-warning');
+    const before = await call('GET', '/api/v2/audits?kind=idle_timeout', await admin());
+    await page.getByTestId('stay-signed-in').click();
+    await page.waitForTimeout(4000);
+    assert.equal(await page.getByTestId('signed-out').count(), 0, 'staying signed in kept the session past the first deadline');
+
+    await page.getByTestId('signed-out').waitFor({ timeout: 15_000 });
+    assert.match(await page.getByTestId('signed-out-reason').textContent() ?? '', /^Signed out after 6 seconds without activity$/);
+    const afterAudit = await call('GET', '/api/v2/audits?kind=idle_timeout', await admin());
+    assert.ok(afterAudit.body.entities.length > before.body.entities.length);
+    await screenshot(page, 'demo-4-idle-timed-out');
+
+    await call('PUT', '/api/v2/tokens/timeout', await admin(), { enableIdleTokenTimeout: false, idleTokenTimeoutSeconds: 900 });
+    await page.getByTestId('sign-in-again').click();
+    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
+    await page.locator('input[name=username]').fill('agent@demo.test');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('user').waitFor();
+    assert.match(page.url(), /\/demo\/agent#\/contacts$/);
+    assert.equal(await page.getByTestId('screen').locator('h2').textContent(), 'Contacts');
+    await screenshot(page, 'demo-4-back-on-contacts');
+    await context.close();
+  });
+
+  test('"Log off" in the admin console signs the agent out of every demo client: "An administrator signed you out"', async () => {
+    const agentContext = await chromium.newContext();
+    const agent = await agentContext.newPage();
+    await signInAgent(agent);
+    const { page: crm, frame } = await openCrm(agentContext);
+
+    const adminContext = await chromium.newContext();
+    const console_ = await adminContext.newPage();
+    await console_.goto(server.url + '/admin');
+    await console_.getByRole('button', { name: 'Sign in' }).click();
+    await console_.locator('input[name=username]').fill('admin@demo.test');
+    await console_.locator('input[name=password]').fill(DEMO_PASSWORD);
+    await console_.locator('form button[type="submit"]').click();
+    await console_.getByRole('link', { name: 'Users' }).click();
+    const row = console_.locator('tr[data-user="agent@demo.test"]');
+    await row.getByText('Agent Desktop').waitFor();
+    await row.getByRole('button', { name: 'Log off Alex Agent (agent@demo.test)' }).click();
+    await console_.getByRole('dialog', { name: 'Log off Alex Agent?' }).getByRole('button', { name: 'Log off' }).click();
+
+    await agent.getByTestId('signed-out').waitFor({ timeout: 1000 });
+    await frame.getByTestId('signed-out').waitFor({ timeout: 1000 });
+    assert.equal(await agent.getByTestId('signed-out-reason').textContent(), 'An administrator signed you out');
+    assert.equal(await frame.getByTestId('signed-out-reason').textContent(), 'An administrator signed you out');
+    await screenshot(crm, 'demo-5-crm-admin-logoff');
+    await adminContext.close();
+    await agentContext.close();
+  });
+});
