@@ -29,6 +29,8 @@ function printBanner(url: string, config: Config, demo: Awaited<ReturnType<typeo
     '',
     `Lockstep is running at ${url}`,
     `  OpenID configuration  ${url}/.well-known/openid-configuration`,
+    `  Admin console         ${url}/admin`,
+    `  Browser SDK           ${url}/sdk/lockstep.js`,
     `  Data                  ${config.dataDir}`,
   ];
   if (demo) {
@@ -39,6 +41,10 @@ function printBanner(url: string, config: Config, demo: Awaited<ReturnType<typeo
       `  password  ${demo.password ?? '(printed when the demo org was seeded; set LOCKSTEP_DEMO_PASSWORD to choose one)'}`,
       '  clients   agent-desktop, crm-embedded, desktop-app (public); crm-backend, automation (confidential)',
       `  secret    ${demo.clientSecret ?? '(printed when the demo org was seeded; set LOCKSTEP_DEMO_CLIENT_SECRET to choose one)'}`,
+      '',
+      'Demo clients (sign in as agent@demo.test):',
+      `  ${url}/demo/agent   the agent app`,
+      `  ${url}/demo/crm     a CRM embedding the agent widget in an iframe`,
     );
   }
   console.log(lines.join('\n') + '\n');

@@ -15,6 +15,7 @@ export async function webRoutes(app: FastifyInstance, a: Authority) {
     app.get(path, { schema: { response: js } }, async (_request, reply) =>
       reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(body));
   }
+  app.get('/favicon.ico', { schema: { response: { 204: { type: 'null' } } } }, async (_request, reply) => reply.code(204).send());
   for (const path of ['/admin', '/admin/', '/admin/callback']) {
     app.get(path, { schema: { response: { 200: Html } } }, async (_request, reply) => reply.type('text/html').send(adminPage(a.issuer())));
   }
