@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { api } from './helpers/api.ts';
 import { authorizeOutcome, automationToken, Browser, signIn } from './helpers/browser.ts';
 import { isTokenRevoked, openChannel, type OpenChannel } from './helpers/channel.ts';
+import { createOrg } from './helpers/cli.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
 
 /**
@@ -16,7 +14,6 @@ import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './
  * 401/403/404, and an admin or client of another org cannot do it (404, nothing happens).
  */
 
-const CLI = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -262,12 +259,7 @@ describe('admin logoff and global token revocation', () => {
 
     before(async () => {
       // Org B, created with the real CLI against the running server's data directory, as in org-isolation.test.ts.
-      const env: NodeJS.ProcessEnv = { ...process.env, LOCKSTEP_DATA_DIR: server.dataDir, LOG_LEVEL: 'silent' };
-      delete env.LOCKSTEP_DATABASE_URL;
-      const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'org', 'create', '--name', 'Other', '--admin-email', 'admin@other.test'], { env, timeout: 60_000 });
-      const orgId = /Created organization "Other" \(([^)]+)\)/.exec(stdout)?.[1];
-      const password = /password\s+(\S+)/.exec(stdout)?.[1];
-      assert.ok(orgId && password, `unexpected CLI output: ${stdout}`);
+      const { orgId, password } = await createOrg({ dataDir: server.dataDir, name: 'Other', adminEmail: 'admin@other.test' });
       bOrgId = orgId;
       await server.authority.store.createClient({
         id: OTHER_APP, orgId, name: 'Other App', type: 'public', secretHash: null, redirectUris: ['http://127.0.0.1/callback'],

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Browser, signIn } from './helpers/browser.ts';
-import { api, authorizeCode, clientCredentials, exchangeCode, refresh, tokenStatus } from './helpers/flows.ts';
+import { authorizeCode, Browser, clientCredentials, exchangeCode, signIn } from './helpers/browser.ts';
+import { api, refresh, tokenStatus } from './helpers/flows.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');

@@ -7,148 +7,41 @@
  * injected clock, so every retry is driven by hand with `backchannel.drain()`.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { ManualClock } from '../src/core/clock.ts';
 import { api } from './helpers/api.ts';
+import { BACKCHANNEL_EVENT, BackchannelReceiver } from './helpers/backchannel-receiver.ts';
 import { automationToken, Browser, signIn } from './helpers/browser.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
 
 const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };
-const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/**
- * How the receiver answers:
- * - `ok`: verifies, acts (once per jti), 200;
- * - `unavailable`: 503 without looking at the request (the service behind a proxy is down);
- * - `bad-request`: verifies, then refuses with 400 without acting;
- * - `act-then-fail-once`: verifies and acts, but answers 500 the first time it sees a jti (a crash after acting);
- * - `slow`: like `ok`, but answers only after 700 ms (longer than the deliverer's 500 ms poll interval).
- */
-type Answer = 'ok' | 'unavailable' | 'bad-request' | 'act-then-fail-once' | 'slow';
-
-/** crm-backend's back-channel logout endpoint: verifies each logout token as an RP must, and acts on each jti once. */
-class Receiver {
-  /** The issuer the tokens must name (the URL of the server that currently delivers). */
-  issuer = '';
-  answer: Answer = 'ok';
-  /** Every HTTP request, with the status answered. */
-  readonly hits: { status: number }[] = [];
-  /** Every verified logout token, in arrival order (a duplicate delivery shows up twice). */
-  readonly received: JWTPayload[] = [];
-  /** The logouts acted on: one per jti, ever. */
-  readonly actions: JWTPayload[] = [];
-  /** Why a request carried no acceptable logout token. */
-  readonly rejected: string[] = [];
-  readonly #acted = new Set<string>();
-  readonly #failedOnce = new Set<string>();
-  readonly #jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-  #server: Server | null = null;
-  #port = 0;
-
-  constructor(private readonly now: () => number) {}
-
-  get url() {
-    assert.ok(this.#port, 'the receiver has been up once');
-    return `http://127.0.0.1:${this.#port}/backchannel-logout`;
-  }
-
-  receivedOf(jti: string) {
-    return this.received.filter((p) => p.jti === jti);
-  }
-  actionsOf(jti: string) {
-    return this.actions.filter((p) => p.jti === jti);
-  }
-
-  /** Listens (again on the same port after the first time, so the URL the outbox holds stays right). */
-  async up() {
-    assert.equal(this.#server, null, 'already up');
-    const server = createServer((req, res) => void this.#handle(req, res));
-    server.listen(this.#port, '127.0.0.1');
-    await once(server, 'listening');
-    this.#port = (server.address() as { port: number }).port;
-    this.#server = server;
-  }
-
-  /** Stops listening and drops kept-alive connections: the next delivery gets "connection refused". */
-  async down() {
-    const server = this.#server;
-    if (!server) return;
-    this.#server = null;
-    const closed = new Promise((r) => server.close(r));
-    server.closeAllConnections();
-    await closed;
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse) {
-    const answer = (status: number) => {
-      this.hits.push({ status });
-      res.writeHead(status, { 'cache-control': 'no-store' }).end();
-    };
-    let body = '';
-    req.setEncoding('utf8');
-    for await (const chunk of req) body += chunk;
-    if (this.answer === 'unavailable') return answer(503);
-
-    let payload: JWTPayload;
-    try {
-      payload = await this.#verify(req, body);
-    } catch (err) {
-      this.rejected.push((err as Error).message);
-      return answer(400);
-    }
-    this.received.push(payload);
-    if (this.answer === 'bad-request') return answer(400);
-
-    const jti = payload.jti!;
-    if (!this.#acted.has(jti)) {
-      this.#acted.add(jti);
-      this.actions.push(payload);
-    }
-    if (this.answer === 'act-then-fail-once' && !this.#failedOnce.has(jti)) {
-      this.#failedOnce.add(jti);
-      return answer(500);
-    }
-    if (this.answer === 'slow') await new Promise((r) => setTimeout(r, 700));
-    answer(200);
-  }
-
-  /** OpenID Connect Back-Channel Logout 1.0, section 2.6: what an RP checks before it acts. */
-  async #verify(req: IncomingMessage, body: string): Promise<JWTPayload> {
-    assert.equal(req.method, 'POST');
-    assert.match(req.headers['content-type'] ?? '', /^application\/x-www-form-urlencoded\b/);
-    const form = new URLSearchParams(body);
-    const token = form.get('logout_token');
-    assert.ok(token, 'a logout_token form parameter');
-    let jwks = this.#jwks.get(this.issuer);
-    if (!jwks) this.#jwks.set(this.issuer, (jwks = createRemoteJWKSet(new URL(`${this.issuer}/oauth/jwks`))));
-    const { payload, protectedHeader } = await jwtVerify(token, jwks, {
-      issuer: this.issuer, audience: 'crm-backend', typ: 'logout+jwt', currentDate: new Date(this.now()),
-      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'sub', 'sid', 'events'],
-    });
-    assert.equal(protectedHeader.typ, 'logout+jwt');
-    assert.equal(typeof payload.iat, 'number');
-    assert.equal(typeof payload.exp, 'number');
-    assert.ok(payload.exp! > payload.iat!, 'exp after iat');
-    assert.equal(typeof payload.jti, 'string');
-    assert.ok(payload.jti!.length > 0);
-    assert.equal(typeof payload.sub, 'string');
-    assert.equal(typeof payload.sid, 'string');
-    const events = payload.events as Record<string, unknown>;
-    assert.equal(typeof events, 'object');
-    assert.ok(events && Object.hasOwn(events, BACKCHANNEL_EVENT), 'the back-channel logout event');
-    assert.deepEqual(events[BACKCHANNEL_EVENT], {});
-    assert.equal('nonce' in payload, false, 'a logout token must not carry a nonce');
-    return payload;
-  }
+/** What crm-backend checks of each request beyond the receiver's standard logout-token verification. */
+function rpChecks(req: IncomingMessage, payload: JWTPayload, header: JWTHeaderParameters) {
+  assert.equal(req.method, 'POST');
+  assert.match(req.headers['content-type'] ?? '', /^application\/x-www-form-urlencoded\b/);
+  assert.equal(header.typ, 'logout+jwt');
+  assert.equal(typeof payload.iat, 'number');
+  assert.equal(typeof payload.exp, 'number');
+  assert.ok(payload.exp! > payload.iat!, 'exp after iat');
+  assert.equal(typeof payload.jti, 'string');
+  assert.ok(payload.jti!.length > 0);
+  assert.equal(typeof payload.sub, 'string');
+  assert.equal(typeof payload.sid, 'string');
+  const events = payload.events as Record<string, unknown>;
+  assert.equal(typeof events, 'object');
+  assert.ok(events && Object.hasOwn(events, BACKCHANNEL_EVENT), 'the back-channel logout event');
 }
+
+/** crm-backend's back-channel logout endpoint on the server's injected clock: verifies each logout token as an RP must, and acts on each jti once. */
+const receiverOn = (clock: ManualClock) => new BackchannelReceiver({ now: () => clock.now(), check: rpChecks });
 
 interface Attempt {
   at: string;
@@ -217,7 +110,7 @@ const outcomes = (attempts: Attempt[]) => attempts.map((a) => [a.details.outcome
 describe('back-channel logout to an endpoint that is down for a while (injected clock)', () => {
   let server: TestServer;
   const clock = new ManualClock(Date.now());
-  const receiver = new Receiver(() => clock.now());
+  const receiver = receiverOn(clock);
   const h = harness(() => ({ server, clock }));
 
   before(async () => {
@@ -351,7 +244,7 @@ describe('back-channel logout to an endpoint that is down for a while (injected 
 describe('back-channel logout pending across a server restart (injected clock)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-bcl-restart-'));
   const clock = new ManualClock(Date.now());
-  const receiver = new Receiver(() => clock.now());
+  const receiver = receiverOn(clock);
   let server: TestServer;
   const h = harness(() => ({ server, clock }));
 

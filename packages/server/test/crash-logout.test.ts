@@ -6,151 +6,33 @@
  * logouts still go out.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { randomToken, sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { api } from './helpers/api.ts';
+import { BackchannelReceiver } from './helpers/backchannel-receiver.ts';
 import { automationToken } from './helpers/browser.ts';
+import { killRunningClis, startCli, stopCli, withTimeout } from './helpers/cli.ts';
 import { DEMO_PASSWORD, DEMO_SECRET } from './helpers/test-server.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join('packages', 'server', 'bin', 'lockstep.js');
-const STARTUP_MS = 20_000;
 const ACCESS_TOKENS = 20_000;
 const REFRESH_TOKENS = 1_000;
 const SESSIONS = 3; // coprime with the number of clients, so each client has tokens of every session
 const CLIENTS = ['agent-desktop', 'crm-embedded', 'desktop-app', 'crm-backend'] as const;
-const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const MAX_TRIES = 10;
 const TRIES_BUDGET_MS = 70_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sqliteFile = (dataDir: string) => join(dataDir, 'lockstep.sqlite');
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms).unref())]);
-}
-
-/** The parent's environment without anything that would change what the CLI does. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('LOCKSTEP_') || k === 'PORT' || k === 'HOST' || k === 'LOG_LEVEL' || k.startsWith('NODE_TEST')) continue;
-    env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-interface Cli {
-  child: ChildProcess;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running = new Set<ChildProcess>();
-
-/** `lockstep start` on a data directory; resolves once the banner names the URL. */
-async function startCli(dataDir: string): Promise<Cli> {
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: cleanEnv({ PORT: '0', LOCKSTEP_DATA_DIR: dataDir, LOCKSTEP_DEMO_PASSWORD: DEMO_PASSWORD, LOCKSTEP_DEMO_CLIENT_SECRET: DEMO_SECRET, LOG_LEVEL: 'warn' }),
-  });
-  running.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  let hasExited = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on('exit', (code, signal) => {
-      hasExited = true;
-      running.delete(child);
-      res({ code, signal });
-    }),
-  );
-  const deadline = Date.now() + STARTUP_MS;
-  for (;;) {
-    const m = /Lockstep is running at (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
-    if (m) return { child, url: m[1]!, stdout: () => out, stderr: () => err, exited };
-    if (hasExited) throw new Error(`the CLI exited before listening\nstdout:\n${out}\nstderr:\n${err}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the CLI did not start within ${STARTUP_MS} ms\nstdout:\n${out}\nstderr:\n${err}`);
-    }
-    await sleep(20);
-  }
-}
-
-async function stopCli(cli: Cli) {
-  cli.child.kill('SIGTERM');
-  const { code, signal } = await withTimeout(cli.exited, 15_000, 'exit after SIGTERM');
-  assert.equal(signal, null, `exited by itself (stderr: ${cli.stderr()})`);
-  assert.equal(code, 0, `exit code 0 after SIGTERM (stderr: ${cli.stderr()})`);
-}
-
-/** crm-backend's back-channel logout endpoint: 503 while `available` is false; otherwise verifies and keeps each logout token. */
-class Receiver {
-  available = false;
-  issuer = '';
-  readonly hits: number[] = [];
-  readonly received: JWTPayload[] = [];
-  readonly rejected: string[] = [];
-  #server: Server | null = null;
-  url = '';
-
-  async up() {
-    const server = createServer(async (req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      for await (const chunk of req) body += chunk;
-      if (!this.available) {
-        this.hits.push(503);
-        return res.writeHead(503).end();
-      }
-      try {
-        const token = new URLSearchParams(body).get('logout_token');
-        assert.ok(token, 'a logout_token form parameter');
-        const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${this.issuer}/oauth/jwks`)), {
-          issuer: this.issuer, audience: 'crm-backend', typ: 'logout+jwt', requiredClaims: ['iat', 'exp', 'jti', 'sub', 'sid', 'events'],
-        });
-        assert.deepEqual((payload.events as Record<string, unknown>)[BACKCHANNEL_EVENT], {});
-        assert.equal('nonce' in payload, false);
-        this.received.push(payload);
-        this.hits.push(200);
-        res.writeHead(200).end();
-      } catch (err) {
-        this.rejected.push((err as Error).message);
-        this.hits.push(400);
-        res.writeHead(400).end();
-      }
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    this.#server = server;
-    this.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/backchannel-logout`;
-  }
-
-  async down() {
-    const server = this.#server;
-    if (!server) return;
-    this.#server = null;
-    const closed = new Promise((r) => server.close(r));
-    server.closeAllConnections();
-    await closed;
-  }
-}
+/** `lockstep start` on a data directory with the test demo password and client secret. */
+const startDemo = (dataDir: string) =>
+  startCli({ dataDir, env: { LOCKSTEP_DEMO_PASSWORD: DEMO_PASSWORD, LOCKSTEP_DEMO_CLIENT_SECRET: DEMO_SECRET } });
 
 interface Inspection {
   total: number;
@@ -185,7 +67,8 @@ async function inspect(dataDir: string, agentId: string): Promise<Inspection> {
 describe('SIGKILL in the middle of a universal logout of a user with many tokens', () => {
   const root = mkdtempSync(join(tmpdir(), 'lockstep-crash-'));
   const snapshot = join(root, 'snapshot');
-  const receiver = new Receiver();
+  /** crm-backend's back-channel logout endpoint: 503 while unavailable; otherwise verifies and keeps each logout token. */
+  const receiver = new BackchannelReceiver({ answer: 'unavailable' });
   let agentId = '';
   let sessionIds: string[] = [];
   const backendSessions = new Set<string>();
@@ -197,7 +80,7 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
   before(async () => {
     await receiver.up();
     // First start seeds the demo org; turn universal logout on and point crm-backend at the receiver.
-    const cli = await startCli(snapshot);
+    const cli = await startDemo(snapshot);
     try {
       const call = api(cli.url);
       const admin = await automationToken(cli.url, DEMO_SECRET);
@@ -255,7 +138,7 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
   });
 
   after(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    killRunningClis();
     await receiver.down();
     rmSync(root, { recursive: true, force: true });
   });
@@ -282,7 +165,7 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
   }
 
   test('killed at different moments of the logout: all of the tokens are revoked or none; audit and outbox rows exist exactly when they are', async (t) => {
-    receiver.available = false;
+    receiver.answer = 'unavailable';
     const started = Date.now();
     let latency = 0;
     const outcomes: { delayMs: number | 'after 204'; outcome: 'all' | 'none'; answered: number | string }[] = [];
@@ -299,7 +182,7 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
 
       const dataDir = join(root, `try-${i}`);
       cpSync(snapshot, dataDir, { recursive: true });
-      const cli = await startCli(dataDir);
+      const cli = await startDemo(dataDir);
       const token = rawTokens[i % rawTokens.length]!;
       const live = await fetch(cli.url + '/api/v2/tokens/me', { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
       assert.equal(live.status, 200, 'the inserted token is live');
@@ -340,8 +223,8 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
     assert.equal(pending.length, owedSessions());
     assert.ok(pending.every((r) => r.status === 'pending'));
 
-    receiver.available = true;
-    const cli = await startCli(dataDir);
+    receiver.answer = 'ok';
+    const cli = await startDemo(dataDir);
     try {
       receiver.issuer = cli.url;
       const want = new Set(pending.map((r) => r.id));

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { after, before, describe, test } from 'node:test';
-import { Browser, signIn } from './helpers/browser.ts';
-import { api, authorizeCode, authorizeStatus, exchangeCode, isOAuthError, refresh, tokenStatus } from './helpers/flows.ts';
+import { authorizeCode, Browser, exchangeCode, signIn } from './helpers/browser.ts';
+import { api, authorizeStatus, isOAuthError, refresh, tokenStatus } from './helpers/flows.ts';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from './helpers/test-server.ts';
 
 const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { bearer, Browser, formFields, signIn } from './helpers/browser.ts';
+import { authorizeRequest, bearer, Browser, formFields, signIn } from './helpers/browser.ts';
+import { createOrg } from './helpers/cli.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
 
 /**
@@ -12,7 +10,6 @@ import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './
  * there, and lists show only the caller's own org.
  */
 
-const CLI = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const OTHER_APP = 'other-org-app';
 
@@ -144,12 +141,7 @@ describe('org isolation: two orgs on one server', () => {
 
     // Org B, created with the real CLI against the running server's data directory (SQLite WAL: a second process may write).
     bAdminEmail = 'admin@other.test';
-    const env: NodeJS.ProcessEnv = { ...process.env, LOCKSTEP_DATA_DIR: server.dataDir, LOG_LEVEL: 'silent' };
-    delete env.LOCKSTEP_DATABASE_URL;
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'org', 'create', '--name', 'Other', '--admin-email', bAdminEmail], { env, timeout: 60_000 });
-    const orgId = /Created organization "Other" \(([^)]+)\)/.exec(stdout)?.[1];
-    const password = /password\s+(\S+)/.exec(stdout)?.[1];
-    assert.ok(orgId && password, `unexpected CLI output: ${stdout}`);
+    const { orgId, password } = await createOrg({ dataDir: server.dataDir, name: 'Other', adminEmail: bAdminEmail });
     assert.notEqual(orgId, 'demo');
     bAdminPassword = password;
 
@@ -211,11 +203,7 @@ describe('org isolation: two orgs on one server', () => {
   test('sign-in to another org\'s client is refused, both ways', async () => {
     const attempt = async (clientId: string, username: string, password: string) => {
       const browser = new Browser();
-      const params = new URLSearchParams({
-        client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge_method: 'S256',
-        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', state: 's',
-      });
-      const form = await browser.fetch(`${url}/oauth/authorize?${params}`);
+      const form = await authorizeRequest(url, browser, clientId);
       assert.equal(form.status, 200);
       const res = await browser.fetch(`${url}/oauth/authorize`, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -49,26 +49,44 @@ export interface ClientSpec {
   clockSkewSeconds?: number;
 }
 
-/**
- * The authorization-code + PKCE flow with oauth4webapi as the client library: authorize,
- * post the login form if one is shown, follow the redirect, exchange the code.
- */
-export async function signIn(issuerUrl: string, browser: Browser, spec: ClientSpec, credentials?: { username: string; password: string }): Promise<SignIn> {
-  const issuer = new URL(issuerUrl);
-  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
+const DEFAULT_REDIRECT = 'http://127.0.0.1:9/callback';
+
+/** An authorization request URL (code flow, S256 PKCE challenge of `verifier`). */
+async function authorizeUrl(endpoint: string, verifier: string, params: Record<string, string>): Promise<string> {
+  const url = new URL(endpoint);
+  url.search = new URLSearchParams({
+    response_type: 'code', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params,
+  }).toString();
+  return url.toString();
+}
+
+export interface AuthorizeStep {
+  as: oauth.AuthorizationServer;
+  client: oauth.Client;
+  /** The raw authorization code from the redirect. */
+  code: string;
+  callback: URL;
+  params: URLSearchParams;
+  redirectUri: string;
+  verifier: string;
+  nonce: string;
+  passwordPrompted: boolean;
+}
+
+/** GET /oauth/authorize (+ the login form when shown) up to the redirect that carries the code; `extra` adds authorize parameters. */
+export async function authorizeCode(
+  issuerUrl: string, browser: Browser, spec: ClientSpec,
+  credentials?: { username: string; password: string }, extra: Record<string, string> = {},
+): Promise<AuthorizeStep> {
+  const as = await discover(issuerUrl);
   const client: oauth.Client = { client_id: spec.clientId, ...(spec.clockSkewSeconds ? { [oauth.clockSkew]: spec.clockSkewSeconds } : {}) };
-  const clientAuth = spec.clientSecret ? oauth.ClientSecretBasic(spec.clientSecret) : oauth.None();
-  const redirectUri = spec.redirectUri ?? 'http://127.0.0.1:9/callback';
+  const redirectUri = spec.redirectUri ?? DEFAULT_REDIRECT;
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
-  const url = new URL(as.authorization_endpoint!);
-  url.search = new URLSearchParams({
-    client_id: spec.clientId, redirect_uri: redirectUri, response_type: 'code', scope: spec.scope ?? 'openid email profile',
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce,
-  }).toString();
-
-  let response = await browser.fetch(url.toString());
+  let response = await browser.fetch(await authorizeUrl(as.authorization_endpoint!, verifier, {
+    client_id: spec.clientId, redirect_uri: redirectUri, scope: spec.scope ?? 'openid email profile', state, nonce, ...extra,
+  }));
   let passwordPrompted = false;
   if (response.status === 200) {
     passwordPrompted = true;
@@ -81,9 +99,23 @@ export async function signIn(issuerUrl: string, browser: Browser, spec: ClientSp
   if (response.status !== 303) throw new Error(`authorize answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
   const callback = new URL(response.headers.get('location')!);
   const params = oauth.validateAuthResponse(as, client, callback, state);
-  const tokenResponse = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, redirectUri, verifier, insecure);
-  const tokens = await oauth.processAuthorizationCodeResponse(as, client, tokenResponse, { expectedNonce: nonce, requireIdToken: true });
-  return { tokens, passwordPrompted };
+  return { as, client, code: params.get('code')!, callback, params, redirectUri, verifier, nonce, passwordPrompted };
+}
+
+/** The token request for an authorization step (public client unless a secret is given). */
+export async function exchangeCode(step: AuthorizeStep, clientSecret?: string): Promise<oauth.TokenEndpointResponse> {
+  const auth = clientSecret ? oauth.ClientSecretBasic(clientSecret) : oauth.None();
+  const response = await oauth.authorizationCodeGrantRequest(step.as, step.client, auth, step.params, step.redirectUri, step.verifier, insecure);
+  return oauth.processAuthorizationCodeResponse(step.as, step.client, response, { expectedNonce: step.nonce, requireIdToken: true });
+}
+
+/**
+ * The authorization-code + PKCE flow with oauth4webapi as the client library: authorize,
+ * post the login form if one is shown, follow the redirect, exchange the code.
+ */
+export async function signIn(issuerUrl: string, browser: Browser, spec: ClientSpec, credentials?: { username: string; password: string }): Promise<SignIn> {
+  const step = await authorizeCode(issuerUrl, browser, spec, credentials);
+  return { tokens: await exchangeCode(step, spec.clientSecret), passwordPrompted: step.passwordPrompted };
 }
 
 export async function discover(issuerUrl: string) {
@@ -93,22 +125,32 @@ export async function discover(issuerUrl: string) {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** A client-credentials grant of a confidential client. */
+export async function clientCredentials(issuerUrl: string, clientId: string, clientSecret: string) {
+  const as = await discover(issuerUrl);
+  const client = { client_id: clientId };
+  return oauth.processClientCredentialsResponse(as, client,
+    await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(clientSecret), new URLSearchParams(), insecure));
+}
+
 /** A client-credentials token of the demo `automation` client (admin role). */
 export async function automationToken(issuerUrl: string, secret: string): Promise<string> {
-  const as = await discover(issuerUrl);
-  const client = { client_id: 'automation' };
-  const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(secret), new URLSearchParams(), insecure);
-  return (await oauth.processClientCredentialsResponse(as, client, response)).access_token;
+  return (await clientCredentials(issuerUrl, 'automation', secret)).access_token;
+}
+
+/**
+ * A throwaway authorization request in `browser` (scope openid, a fresh PKCE challenge nobody will
+ * redeem); `extra` adds parameters. Answers the server's response: the login form or a redirect.
+ */
+export async function authorizeRequest(issuerUrl: string, browser: Browser, clientId: string, extra: Record<string, string> = {}): Promise<Response> {
+  return browser.fetch(await authorizeUrl(issuerUrl + '/oauth/authorize', oauth.generateRandomCodeVerifier(), {
+    client_id: clientId, redirect_uri: DEFAULT_REDIRECT, scope: 'openid', state: oauth.generateRandomState(), ...extra,
+  }));
 }
 
 /** Starts an authorization request in `browser` and says what the server answered: the login form, or a redirect with a code. */
 export async function authorizeOutcome(issuerUrl: string, browser: Browser, clientId: string): Promise<'login_form' | 'code' | string> {
-  const url = new URL(issuerUrl + '/oauth/authorize');
-  url.search = new URLSearchParams({
-    client_id: clientId, redirect_uri: 'http://127.0.0.1:9/callback', response_type: 'code', scope: 'openid',
-    code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()), code_challenge_method: 'S256', state: 's',
-  }).toString();
-  const res = await browser.fetch(url.toString());
+  const res = await authorizeRequest(issuerUrl, browser, clientId);
   if (res.status === 200 && /name="password"/.test(await res.text())) return 'login_form';
   if (res.status === 303 && new URL(res.headers.get('location')!).searchParams.has('code')) return 'code';
   return `unexpected ${res.status}`;
