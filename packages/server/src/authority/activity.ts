@@ -26,10 +26,12 @@ export class ActivityRecorder {
    * (Notification-channel traffic never reaches here.)
    */
   counts(token: LiveToken, request: FastifyRequest): boolean {
-    const path = request.url.split('?', 1)[0]!;
-    if (request.method === 'GET' && path === '/api/v2/tokens/me' && (request.query as Record<string, unknown>)?.preserveIdleTTL === 'true') return false;
+    const url = request.url;
+    if (request.method === 'GET' && url.startsWith('/api/v2/tokens/me?') && (request.query as Record<string, unknown>)?.preserveIdleTTL === 'true') return false;
     const excluded = this.settings.peek(token.orgId)?.excluded;
-    return !excluded?.some((pattern) => pattern.test(path));
+    if (!excluded?.length) return true;
+    const path = url.split('?', 1)[0]!;
+    return !excluded.some((pattern) => pattern.test(path));
   }
 
   record(token: LiveToken, now: number): void {

@@ -16,6 +16,8 @@ export function idleDeadline(t: LiveToken): number | null {
   return t.idleTimeoutMs == null ? null : t.lastActivityAt + t.idleTimeoutMs;
 }
 
+const LIVE: TokenVerdict = { live: true };
+
 /** Is this token usable at `now`? Pure: the idle deadline is checked here, so a token is refused even before any sweeper ran. */
 export function judgeToken(t: LiveToken, now: number): TokenVerdict {
   if (t.revokedAt != null) {
@@ -25,5 +27,5 @@ export function judgeToken(t: LiveToken, now: number): TokenVerdict {
   if (now >= t.expiresAt) return { live: false, problem: 'expired', description: 'The access token has expired' };
   const idle = idleDeadline(t);
   if (idle != null && now >= idle) return { live: false, problem: 'idle_timeout', description: 'The access token expired after the idle timeout' };
-  return { live: true };
+  return LIVE;
 }

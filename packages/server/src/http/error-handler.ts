@@ -58,7 +58,7 @@ export function installErrorHandlers(app: FastifyInstance) {
     if (err instanceof SyntaxError || (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)) {
       return send(request, reply, err.statusCode ?? 400, 'bad.request', err.message);
     }
-    request.log.error({ err }, 'unhandled error');
+    request.log.error({ err, reqId: request.id, method: request.method, url: request.url.split('?', 1)[0] }, 'unhandled error');
     return send(request, reply, 500, 'internal.server.error', 'Internal server error', 'server_error');
   });
 
