@@ -30,6 +30,24 @@ function reportFailure(err: unknown, status: Status, place: (raw: string) => voi
   status.set('Not saved.', 'failed');
 }
 
+/** Submits a one-switch form: clears messages, saves, shows the outcome (server errors next to the switch). */
+function saveSwitch(form: HTMLFormElement, save: HTMLButtonElement, error: { set(m: string | null): void }, status: Status,
+  saveIt: () => Promise<string>, onFailure: () => void = () => {}) {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    error.set(null);
+    status.set(null);
+    void busy(save, async () => {
+      try {
+        status.set(await saveIt(), 'ok');
+      } catch (err) {
+        reportFailure(err, status, (m) => error.set(humanize(m)));
+        onFailure();
+      }
+    });
+  });
+}
+
 function universalLogoutCard(api: Api, current: AuthSettings): HTMLElement {
   const explainId = uid('ul-explain');
   const toggle = switchControl('Universal logout', current.universalLogoutEnabled, explainId);
@@ -45,19 +63,10 @@ function universalLogoutCard(api: Api, current: AuthSettings): HTMLElement {
       h('p', { className: 'hint' }, 'Takes effect for the next logout, without a restart. "Log off" on the Users page always logs a user out everywhere.')),
     toggle.element, error.element,
     h('div', { className: 'actions' }, save, status.element));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.set(null);
-    status.set(null);
-    void busy(save, async () => {
-      try {
-        const saved = await api.send<AuthSettings>('PATCH', '/api/v2/organizations/authentication/settings', { universalLogoutEnabled: toggle.input.checked });
-        toggle.input.checked = saved.universalLogoutEnabled;
-        status.set(`Saved: universal logout is ${saved.universalLogoutEnabled ? 'on' : 'off'}.`, 'ok');
-      } catch (err) {
-        reportFailure(err, status, (m) => error.set(humanize(m)));
-      }
-    });
+  saveSwitch(form, save, error, status, async () => {
+    const saved = await api.send<AuthSettings>('PATCH', '/api/v2/organizations/authentication/settings', { universalLogoutEnabled: toggle.input.checked });
+    toggle.input.checked = saved.universalLogoutEnabled;
+    return `Saved: universal logout is ${saved.universalLogoutEnabled ? 'on' : 'off'}.`;
   });
   return card('Universal logout', form);
 }
@@ -181,21 +190,11 @@ function hipaaCard(api: Api, current: Hipaa, onChange: (on: boolean) => void): H
       'While HIPAA compliance is on, no idle timeout — the organization\'s or a group bundle\'s — can be longer than 15 minutes. To turn it on, first lower any longer timeout.'),
     toggle.element, error.element,
     h('div', { className: 'actions' }, save, status.element));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.set(null);
-    status.set(null);
-    void busy(save, async () => {
-      try {
-        saved = (await api.send<Hipaa>('PATCH', '/api/v2/organizations/features/hipaa', { enabled: toggle.input.checked })).enabled;
-        onChange(saved);
-        status.set(`Saved: HIPAA compliance is ${saved ? 'on' : 'off'}.`, 'ok');
-      } catch (err) {
-        reportFailure(err, status, (m) => error.set(humanize(m)));
-        toggle.input.checked = saved;
-      }
-    });
-  });
+  saveSwitch(form, save, error, status, async () => {
+    saved = (await api.send<Hipaa>('PATCH', '/api/v2/organizations/features/hipaa', { enabled: toggle.input.checked })).enabled;
+    onChange(saved);
+    return `Saved: HIPAA compliance is ${saved ? 'on' : 'off'}.`;
+  }, () => (toggle.input.checked = saved));
   form.addEventListener('change', () => {
     error.set(null);
     status.set(null);
