@@ -27,9 +27,6 @@ export class IdleExpirer {
     private readonly deps: { store: Store; clock: Clock; tokens: AccessTokenCache; bus: Bus; log: Logger },
   ) {}
 
-  get scheduled() {
-    return this.#heap.size;
-  }
 
   /** (Re)schedules a token at its next event; an earlier entry already queued will reschedule it when it comes due. */
   schedule(t: LiveToken): void {

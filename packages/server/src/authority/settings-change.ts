@@ -8,5 +8,4 @@ export async function changeSettings(a: Authority, orgId: string, actor: { userI
   await a.settings.save(orgId, next);
   await writeAudit(a.store, a.clock.now(), { orgId, kind: 'settings_changed', userId: actor.userId, clientId: actor.clientId, details: { setting, before, after: next } });
   await a.idle.reapplyToOrg(orgId);
-  await a.bus.publish({ type: 'settings.changed', orgId });
 }

@@ -11,8 +11,7 @@ export type LockstepEvent =
       initiatingClientId: string | null;
       at: number;
     }
-  | { type: 'presence.changed'; orgId: string; userId: string; presence: SystemPresence; routingStatus: RoutingStatus; at: number }
-  | { type: 'settings.changed'; orgId: string };
+  | { type: 'presence.changed'; orgId: string; userId: string; presence: SystemPresence; routingStatus: RoutingStatus; at: number };
 
 export interface Bus {
   publish(event: LockstepEvent): Promise<void>;

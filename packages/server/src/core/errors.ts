@@ -68,4 +68,3 @@ export const InvalidClient = O('invalid_client');
 export const InvalidGrant = O('invalid_grant');
 export const UnauthorizedClient = O('unauthorized_client');
 export const UnsupportedGrantType = O('unsupported_grant_type');
-export const InvalidScope = O('invalid_scope');

@@ -29,7 +29,7 @@ export function demoRoutes(app: FastifyInstance, a: Authority) {
       });
   });
 
-  app.post('/demo/crm-backend/backchannel-logout', { schema: { body: Type.Object({ logout_token: Type.String({ maxLength: 8192 }) }) } },
+  app.post('/demo/crm-backend/backchannel-logout', { schema: { body: Type.Object({ logout_token: Type.String({ maxLength: 8192 }) }), response: { 200: Type.Null(), ...apiErrors } } },
     async (request, reply) => {
       request.log.info('demo crm-backend received a back-channel logout token');
       return reply.code(200).send();

@@ -75,7 +75,6 @@ export interface Store {
 
   saveAccessToken(token: AccessToken): Promise<void>;
   findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
-  listLiveAccessTokensOfUser(userId: string, now: number): Promise<AccessToken[]>;
   /** Every unrevoked, unexpired access token: what the idle expirer tracks after a restart. */
   listLiveAccessTokens(now: number): Promise<AccessToken[]>;
   /** Writes back coalesced activity; a time older than the stored one is ignored. */
@@ -100,7 +99,6 @@ export interface Store {
   dueBackchannelLogouts(now: number, limit: number): Promise<BackchannelLogout[]>;
   /** Records one delivery attempt (and its audit entry) and moves the outbox row on. */
   recordBackchannelAttempt(id: string, at: number, attempt: BackchannelAttempt): Promise<void>;
-  listBackchannelAttempts(id: string): Promise<({ at: number } & BackchannelAttempt)[]>;
 
   /**
    * One sweep of the idle expirer, in one transaction: revokes each token (reason idle_timeout)

@@ -202,12 +202,6 @@ export class SqliteStore implements Store {
     const r = this.#sql('SELECT * FROM access_tokens WHERE hash = ?').get(hash);
     return r ? toAccessToken(r) : null;
   }
-  async listLiveAccessTokensOfUser(userId: string, now: number) {
-    return this.#sql('SELECT * FROM access_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY issued_at')
-      .all(userId, now)
-      .map(toAccessToken);
-  }
-
   async listLiveAccessTokens(now: number) {
     return this.#sql('SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > ?').all(now).map(toAccessToken);
   }
@@ -359,10 +353,6 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async listBackchannelAttempts(id: string) {
-    const rows = this.#sql('SELECT * FROM backchannel_attempts WHERE outbox_id = ? ORDER BY at').all(id) as any[];
-    return rows.map((r) => ({ at: r.at, outcome: r.outcome, statusCode: r.status_code, error: r.error, nextAttemptAt: r.next_attempt_at }));
-  }
 
   async appendAudit(e: Omit<AuditEntry, 'id'>) {
     this.#insertAudit(e);
