@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { backchannelLogoutsFor, USER_WIDE } from '../core/logout-policy.ts';
+import { backchannelLogoutsFor, owesBackchannel, USER_WIDE } from '../core/logout-policy.ts';
 import type { RevokeReason } from '../store/records.ts';
 import type { RevokedSet, RevokeSelection } from '../store/store.ts';
 import type { Authority } from './authority.ts';
@@ -14,10 +14,10 @@ export interface RevokeContext {
   actor?: Record<string, unknown>;
 }
 
-const AUDITED: Partial<Record<RevokeReason, AuditKind>> = {
-  logout: 'logout', universal_logout: 'universal_logout', idle_timeout: 'idle_timeout', admin_logoff: 'admin_logoff',
-  global_revocation: 'global_revocation', revocation: 'revocation', refresh_reuse: 'refresh_reuse',
-};
+/** Revocations that are audit entries of their own kind. Deleting a user or a client is not audited yet. */
+const AUDITED: ReadonlySet<RevokeReason> = new Set<AuditKind & RevokeReason>([
+  'logout', 'universal_logout', 'idle_timeout', 'admin_logoff', 'global_revocation', 'revocation', 'refresh_reuse',
+]);
 
 /**
  * Ends credentials. One store transaction commits the revocation with its audit entry, its
@@ -27,8 +27,8 @@ const AUDITED: Partial<Record<RevokeReason, AuditKind>> = {
  */
 export async function revokeAndAnnounce(a: Authority, selection: RevokeSelection, ctx: RevokeContext): Promise<RevokedSet> {
   const now = a.clock.now();
-  const clients = USER_WIDE.has(ctx.reason) || ctx.reason === 'logout' ? await a.store.listClients(ctx.orgId) : [];
-  const kind = AUDITED[ctx.reason];
+  const clients = owesBackchannel(ctx.reason) ? await a.store.listClients(ctx.orgId) : [];
+  const kind = AUDITED.has(ctx.reason) ? (ctx.reason as AuditKind) : undefined;
   const revoked = await a.store.revoke(selection, now, ctx.reason, (set) => {
     const outbox = backchannelLogoutsFor(set, { ...ctx, now, newId: randomUUID }, clients);
     return {

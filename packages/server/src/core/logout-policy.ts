@@ -2,17 +2,21 @@ import type { BackchannelLogout, Client, RevokeReason } from '../store/records.t
 import type { RevokedSet, RevokeSelection } from '../store/store.ts';
 
 /**
- * A user-initiated logout from one client: with universal logout on, everything of the user;
- * otherwise only the grant of the token that logged out. Client-credentials tokens have no user.
+ * A user-initiated logout from one client (DELETE /api/v2/tokens/me, the end-session endpoint):
+ * with universal logout on, everything of the user; otherwise only `own`, what that client holds.
+ * Client-credentials tokens have no user, so their logout is always their own.
  */
-export function userLogout(token: { grantId: string; userId: string | null }, universalLogoutEnabled: boolean): { selection: RevokeSelection; reason: RevokeReason } {
-  if (universalLogoutEnabled && token.userId) return { selection: { userId: token.userId }, reason: 'universal_logout' };
-  return { selection: { grantId: token.grantId }, reason: 'logout' };
+export function userLogout(userId: string | null, own: RevokeSelection, universalLogoutEnabled: boolean): { selection: RevokeSelection; reason: RevokeReason } {
+  if (universalLogoutEnabled && userId) return { selection: { userId }, reason: 'universal_logout' };
+  return { selection: own, reason: 'logout' };
 }
 
 /** Reasons that end a user's whole presence in the org, not one client's. */
 export const USER_WIDE: ReadonlySet<RevokeReason> = new Set(['universal_logout', 'admin_logoff', 'global_revocation']);
 const BACKCHANNEL: ReadonlySet<RevokeReason> = new Set(['logout', ...USER_WIDE]);
+
+/** Whether revocations for this reason tell back-channel clients (idle timeouts and RFC 7009 revocations do not). */
+export const owesBackchannel = (reason: RevokeReason) => BACKCHANNEL.has(reason);
 
 /**
  * The back-channel logouts a revocation owes, one per (client, sign-in session). A per-client
@@ -25,7 +29,7 @@ export function backchannelLogoutsFor(
   ctx: { orgId: string; userId: string | null; reason: RevokeReason; now: number; newId: () => string },
   orgClients: readonly Client[],
 ): BackchannelLogout[] {
-  if (!ctx.userId || !BACKCHANNEL.has(ctx.reason)) return [];
+  if (!ctx.userId || !owesBackchannel(ctx.reason)) return [];
   const userWide = USER_WIDE.has(ctx.reason);
   const out: BackchannelLogout[] = [];
   for (const client of orgClients) {

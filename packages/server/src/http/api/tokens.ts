@@ -50,7 +50,7 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
     async function logout(request, reply) {
       const { token } = request.auth;
       request.auth.endsOwnToken = true;
-      const { selection, reason } = userLogout(token, (await a.settings.get(token.orgId)).universalLogoutEnabled);
+      const { selection, reason } = userLogout(token.userId, { grantId: token.grantId }, (await a.settings.get(token.orgId)).universalLogoutEnabled);
       await revokeAndAnnounce(a, selection, { orgId: token.orgId, userId: token.userId, reason, initiatingClientId: token.clientId });
       return reply.code(204).send();
     });

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { revokeAndAnnounce } from '../../authority/revoke.ts';
+import { userLogout } from '../../core/logout-policy.ts';
 import { currentSignInSession, SESSION_COOKIE } from '../../authority/sign-in.ts';
 import { messagePage } from '../../web/html.ts';
 import { Html } from '../schemas.ts';
@@ -46,10 +47,9 @@ export function endSessionRoutes(app: FastifyInstance, a: Authority) {
       const userId = current?.user.id ?? hint?.sub ?? null;
       const orgId = current?.user.orgId ?? client?.orgId;
       if (sessionId && orgId) {
-        const universal = userId != null && (await a.settings.get(orgId)).universalLogoutEnabled;
-        await revokeAndAnnounce(a, universal ? { userId: userId! } : { signInSessionId: sessionId, clientId: client?.id ?? '' }, {
-          orgId, userId, reason: universal ? 'universal_logout' : 'logout', initiatingClientId: client?.id ?? null,
-        });
+        const own = { signInSessionId: sessionId, clientId: client?.id ?? '' };
+        const { selection, reason } = userLogout(userId, own, (await a.settings.get(orgId)).universalLogoutEnabled);
+        await revokeAndAnnounce(a, selection, { orgId, userId, reason, initiatingClientId: client?.id ?? null });
       }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       if (q.post_logout_redirect_uri) {
