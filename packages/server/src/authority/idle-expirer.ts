@@ -6,6 +6,7 @@ import { idleDeadline, judgeToken, type LiveToken } from '../core/live-token.ts'
 import type { IdleExpiry } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
+import { announceRevoked } from './announce.ts';
 
 export const SWEEP_INTERVAL_MS = 200;
 const BATCH = 2000;
@@ -91,15 +92,11 @@ export class IdleExpirer {
     for (const item of items) {
       const t = item.token as LiveToken;
       if (!expired.has(t.id)) continue;
-      tokens.markRevoked([t.hash], now, 'idle_timeout');
-      this.onExpired(t, item.deadline, now);
-      await bus.publish({
-        type: 'token.revoked', orgId: t.orgId, userId: t.userId, reason: 'idle_timeout', initiatingClientId: null, at: now,
-        tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }],
+      await announceRevoked({ tokens, bus }, {
+        orgId: t.orgId, userId: t.userId, reason: 'idle_timeout', initiatingClientId: null, at: now,
+        tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }], userOffline: item.setUserOffline,
       });
-      if (item.setUserOffline && t.userId) {
-        await bus.publish({ type: 'presence.changed', orgId: t.orgId, userId: t.userId, presence: 'Offline', routingStatus: 'OFF_QUEUE', at: now });
-      }
+      this.onExpired(t, item.deadline, now);
     }
   }
 }

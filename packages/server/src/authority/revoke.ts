@@ -3,6 +3,7 @@ import { backchannelLogoutsFor, owesBackchannel, USER_WIDE } from '../core/logou
 import type { RevokeReason } from '../store/records.ts';
 import type { RevokedSet, RevokeSelection } from '../store/store.ts';
 import type { Authority } from './authority.ts';
+import { announceRevoked } from './announce.ts';
 import type { AuditKind } from './audit.ts';
 
 export interface RevokeContext {
@@ -21,9 +22,8 @@ const AUDITED: ReadonlySet<RevokeReason> = new Set<AuditKind & RevokeReason>([
 
 /**
  * Ends credentials. One store transaction commits the revocation with its audit entry, its
- * back-channel logouts (durable outbox) and, for user-wide logouts, the user's Offline status.
- * Then the in-memory cache is marked before this returns — so no request is accepted with a
- * revoked token afterwards — and the bus tells every channel of every revoked token.
+ * back-channel logouts (durable outbox) and, for user-wide logouts, the user's Offline status;
+ * then `announceRevoked` marks the cache and tells the channels before this returns.
  */
 export async function revokeAndAnnounce(a: Authority, selection: RevokeSelection, ctx: RevokeContext): Promise<RevokedSet> {
   const now = a.clock.now();
@@ -47,16 +47,10 @@ export async function revokeAndAnnounce(a: Authority, selection: RevokeSelection
       },
     };
   });
-  a.tokens.markRevoked(revoked.accessTokens.map((t) => t.hash), now, ctx.reason);
-  if (revoked.accessTokens.length) {
-    await a.bus.publish({
-      type: 'token.revoked', orgId: ctx.orgId, userId: ctx.userId, reason: ctx.reason, initiatingClientId: ctx.initiatingClientId, at: now,
-      tokens: revoked.accessTokens.map((t) => ({ id: t.id, hash: t.hash, clientId: t.clientId })),
-    });
-  }
-  if (USER_WIDE.has(ctx.reason) && ctx.userId) {
-    await a.bus.publish({ type: 'presence.changed', orgId: ctx.orgId, userId: ctx.userId, presence: 'Offline', routingStatus: 'OFF_QUEUE', at: now });
-  }
+  await announceRevoked(a, {
+    ...ctx, at: now, tokens: revoked.accessTokens.map((t) => ({ id: t.id, hash: t.hash, clientId: t.clientId })),
+    userOffline: USER_WIDE.has(ctx.reason),
+  });
   a.backchannel.poke();
   return revoked;
 }
