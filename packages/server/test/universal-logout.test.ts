@@ -171,6 +171,17 @@ describe('channels and the idle timeout (injected clock)', () => {
     assert.equal((await fetch(server.url + '/api/v2/tokens/me', { method: 'HEAD', headers: { authorization: `Bearer ${token}` } })).status, 401);
   });
 
+  test('a heartbeat that finds a token past its idle deadline before the expirer ran says idle_timeout, not plain expiry', async () => {
+    const token = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: (clock.now() - Date.now()) / 1000 }, agent)).tokens.access_token;
+    const channel = await openChannel(server.url, token);
+    clock.advance(5 * 60_000);
+    server.authority.hub.heartbeat(); // no sweep yet: the token is idle but not revoked
+    const event = await channel.next(isTokenRevoked);
+    assert.equal(event.eventBody.reason, 'idle_timeout');
+    assert.equal((await channel.closed).code, 4001);
+    await server.authority.expirer.sweep();
+  });
+
   test('a client that connects after its token ended is told why and closed; an unknown channel is closed with 4004', async () => {
     const token = (await signIn(server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: (clock.now() - Date.now()) / 1000 }, agent)).tokens.access_token;
     const res = await fetch(server.url + '/api/v2/notifications/channels', { method: 'POST', headers: { authorization: `Bearer ${token}` } });

@@ -12,6 +12,13 @@ const CHANNEL_REASON: Record<RevokeReason, string> = {
   global_revocation: 'global_revocation', revocation: 'logout', refresh_reuse: 'logout', user_deleted: 'admin_logoff', client_deleted: 'admin_logoff',
 };
 
+/** Why a token that is no longer live ended: its revocation, an idle deadline not yet swept, or (null) plain expiry. */
+function whyEnded(token: LiveToken, now: number): RevokeReason | null {
+  if (token.revokedAt != null) return token.revokeReason;
+  const verdict = judgeToken(token, now);
+  return !verdict.live && verdict.problem === 'idle_timeout' ? 'idle_timeout' : null;
+}
+
 /**
  * Notification channels (Genesys style): each bound to the token that created it. When that
  * token ends, for whatever reason, every one of its channels gets `v2.system.token_revoked`
@@ -84,10 +91,10 @@ export class NotificationHub {
       socket.close(CLOSE.unknownChannel, 'unknown channel');
       return null;
     }
-    const verdict = judgeToken(channel.token, this.deps.clock.now());
-    if (!verdict.live) {
+    const now = this.deps.clock.now();
+    if (!judgeToken(channel.token, now).live) {
       channel.socket = socket;
-      this.#endForToken(channel, verdict.problem === 'expired' ? null : channel.token.revokeReason ?? 'idle_timeout', null, channel.token.revokedAt ?? this.deps.clock.now());
+      this.#endForToken(channel, whyEnded(channel.token, now), null, channel.token.revokedAt ?? now);
       return null;
     }
     if (channel.socket && channel.socket !== socket) channel.socket.close(CLOSE.channelRemoved, 'replaced by a newer connection');
@@ -103,7 +110,7 @@ export class NotificationHub {
   heartbeat(): void {
     const now = this.deps.clock.now();
     for (const channel of [...this.#channels.values()]) {
-      if (!judgeToken(channel.token, now).live) this.#endForToken(channel, channel.token.revokeReason, null, now);
+      if (!judgeToken(channel.token, now).live) this.#endForToken(channel, whyEnded(channel.token, now), null, channel.token.revokedAt ?? now);
       else send(channel.socket, { topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } });
     }
   }
