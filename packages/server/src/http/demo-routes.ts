@@ -2,15 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
 import { applyInteraction } from '../authority/interactions.ts';
-import { INTERACTION_STATES, INTERACTION_TYPES } from '../store/records.ts';
+import { InteractionBody as Body } from './api/interactions.ts';
 import { authenticate } from './auth-guard.ts';
 import { apiErrors } from './schemas.ts';
 
 const Params = Type.Object({ interactionId: Type.String({ minLength: 1, maxLength: 64 }) });
-const Body = Type.Object({
-  type: Type.Union(INTERACTION_TYPES.map((t) => Type.Literal(t))),
-  state: Type.Union(INTERACTION_STATES.map((s) => Type.Literal(s))),
-});
 
 /**
  * Demo only (LOCKSTEP_DEMO): a stand-in for the contact-center platform, so the agent demo's

@@ -8,7 +8,7 @@ import { apiErrors, Iso, iso } from '../schemas.ts';
 import { mustGetUser } from './users.ts';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), interactionId: Type.String({ minLength: 1, maxLength: 128 }) });
-const InteractionBody = Type.Object({
+export const InteractionBody = Type.Object({
   type: Type.Union(INTERACTION_TYPES.map((t) => Type.Literal(t))),
   state: Type.Union(INTERACTION_STATES.map((s) => Type.Literal(s))),
 });

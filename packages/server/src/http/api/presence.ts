@@ -26,9 +26,14 @@ async function statusOf(a: Authority, orgId: string, userId: string): Promise<Us
   return (await a.store.getUserStatus(orgId, userId)) ?? { userId, orgId, presence: 'Offline', presenceAt: 0, routingStatus: 'OFF_QUEUE', routingAt: 0 };
 }
 
-async function save(a: Authority, next: UserStatus) {
+/** Presence and routing status change the same way: who may, the current status, the change, stored and pushed. */
+async function changeStatus(a: Authority, request: FastifyRequest<Id>, change: (current: UserStatus, now: number) => UserStatus): Promise<UserStatus> {
+  await mayChange(a, request, request.params.id);
+  const now = a.clock.now();
+  const next = change(await statusOf(a, request.auth.orgId, request.params.id), now);
   await a.store.saveUserStatus(next);
-  await a.bus.publish({ type: 'presence.changed', orgId: next.orgId, userId: next.userId, presence: next.presence, routingStatus: next.routingStatus, at: a.clock.now() });
+  await a.bus.publish({ type: 'presence.changed', orgId: next.orgId, userId: next.userId, presence: next.presence, routingStatus: next.routingStatus, at: now });
+  return next;
 }
 
 const presenceView = (s: UserStatus) => ({ presenceDefinition: { systemPresence: s.presence }, modifiedDate: iso(s.presenceAt) });
@@ -41,24 +46,13 @@ export function presenceRoutes(api: FastifyInstance, a: Authority) {
 
   api.patch<Id & { Body: Static<typeof PresenceBody> }>('/api/v2/users/:id/presence',
     { schema: { params: IdParams, body: PresenceBody, response: { 200: PresenceView, ...apiErrors } } },
-    async function setPresence(request) {
-      await mayChange(a, request, request.params.id);
-      const current = await statusOf(a, request.auth.orgId, request.params.id);
-      const next = { ...current, presence: request.body.presenceDefinition.systemPresence, presenceAt: a.clock.now() };
-      await save(a, next);
-      return presenceView(next);
-    });
+    async (request) => presenceView(await changeStatus(a, request,
+      (s, now) => ({ ...s, presence: request.body.presenceDefinition.systemPresence, presenceAt: now }))));
 
   api.get<Id>('/api/v2/users/:id/routingstatus', { schema: { params: IdParams, response: { 200: RoutingView, ...apiErrors } } },
     async (request) => routingView(await statusOf(a, request.auth.orgId, request.params.id)));
 
   api.put<Id & { Body: Static<typeof RoutingBody> }>('/api/v2/users/:id/routingstatus',
     { schema: { params: IdParams, body: RoutingBody, response: { 200: RoutingView, ...apiErrors } } },
-    async function setRoutingStatus(request) {
-      await mayChange(a, request, request.params.id);
-      const current = await statusOf(a, request.auth.orgId, request.params.id);
-      const next = { ...current, routingStatus: request.body.status, routingAt: a.clock.now() };
-      await save(a, next);
-      return routingView(next);
-    });
+    async (request) => routingView(await changeStatus(a, request, (s, now) => ({ ...s, routingStatus: request.body.status, routingAt: now }))));
 }
