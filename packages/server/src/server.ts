@@ -3,15 +3,19 @@ import { pino, type Logger } from 'pino';
 import { join } from 'node:path';
 import { createAuthority, type Authority } from './authority/authority.ts';
 import { InProcessBus } from './bus/in-process-bus.ts';
-import type { Config } from './config.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, type Config } from './config.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { buildHttp } from './http/server.ts';
 import { seedDemo, type DemoCredentials } from './seed/demo.ts';
+import { buildCrmHost, crmHostName } from './web/crm-host.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 
 export interface RunningServer {
   url: string;
+  /** The demo CRM host page on a second site, or null when the demo is off. */
+  crmUrl: string | null;
   authority: Authority;
   http: FastifyInstance;
   demo: DemoCredentials | null;
@@ -23,24 +27,45 @@ export function openStore(config: Config): Store {
   return new SqliteStore(join(config.dataDir, 'lockstep.sqlite'));
 }
 
+function readTls(config: Config): { cert: Buffer; key: Buffer } | null {
+  if (!config.tls) return null;
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`${what} ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+  };
+  return { cert: read('LOCKSTEP_TLS_CERT', config.tls.certPath), key: read('LOCKSTEP_TLS_KEY', config.tls.keyPath) };
+}
+
 /** Opens the store, seeds the demo org when asked, and listens. Everything is closed again by close(). */
 export async function startServer(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
   const clock = opts.clock ?? systemClock;
+  const tls = readTls(config);
   const store = openStore(config);
   const bus = new InProcessBus();
   let issuer = config.issuer;
+  let crmUrl: string | null = null;
   const authority = await createAuthority({
     config, store, bus, clock, log,
     issuer: () => {
       if (!issuer) throw new Error('issuer is not known before the server listens');
       return issuer;
     },
+    demoCrmOrigin: () => crmUrl && new URL(crmUrl).origin,
   });
-  const demo = config.demo ? await seedDemo(authority) : null;
-  const http = await buildHttp(authority);
+  const http = await buildHttp(authority, tls);
   const address = await http.listen({ port: config.port, host: config.host });
   issuer ??= address.replace('://localhost', '://127.0.0.1');
+  // Seeded once the issuer is known: the demo clients' URIs follow it (PORT=0 included).
+  const demo = config.demo ? await seedDemo(authority) : null;
+  const crm = config.demo && config.demoCrmPort != null ? await buildCrmHost(authority) : null;
+  if (crm) {
+    const port = new URL(await crm.listen({ port: config.demoCrmPort!, host: config.host })).port;
+    crmUrl = `http://${crmHostName(issuer)}:${port}/`;
+  }
   authority.activity.start();
   authority.expirer.start();
   authority.hub.start();
@@ -49,12 +74,14 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
   let closing: Promise<void> | null = null;
   return {
     url: issuer,
+    crmUrl,
     authority,
     http,
     demo,
     close: () =>
       (closing ??= (async () => {
         authority.hub.close();
+        await crm?.close();
         await http.close();
         await authority.backchannel.stop();
         await authority.expirer.stop();

@@ -318,6 +318,8 @@ const AUTHORIZE_GET: Case[] = [
   // Errors about the request itself go back to the (valid) redirect URI (RFC 6749 §4.1.2.1).
   { name: 'missing code_challenge (PKCE)', status: 303, shape: 'redirect', error: 'invalid_request', says: /code_challenge/, request: async () => authorize(await withParams({ code_challenge: null })) },
   { name: 'plain code_challenge_method', status: 303, shape: 'redirect', error: 'invalid_request', says: /S256/, request: async () => authorize(await withParams({ code_challenge_method: 'plain' })) },
+  { name: 'max_age that is not a number', status: 303, shape: 'redirect', error: 'invalid_request', says: /max_age/, request: async () => authorize(await withParams({ max_age: '1e3' })) },
+  { name: 'prompt=none with login', status: 303, shape: 'redirect', error: 'invalid_request', says: /prompt/, request: async () => authorize(await withParams({ prompt: 'none login' })) },
   { name: 'missing code_challenge_method', status: 303, shape: 'redirect', error: 'invalid_request', says: /S256/, request: async () => authorize(await withParams({ code_challenge_method: null })) },
   { name: 'malformed code_challenge', status: 303, shape: 'redirect', error: 'invalid_request', says: /code_challenge/, request: async () => authorize(await withParams({ code_challenge: 'too-short' })) },
   { name: 'response_type token', status: 303, shape: 'redirect', error: 'unsupported_response_type', request: async () => authorize(await withParams({ response_type: 'token' })) },
@@ -378,14 +380,14 @@ const TOKENS_API: Case[] = [
   { name: 'HEAD me without a token', status: 401, shape: 'head', request: () => req('HEAD', me) },
   { name: 'HEAD me with an unknown token', status: 401, shape: 'head', request: () => req('HEAD', me, { token: 'lsat_unknown' }) },
   { name: 'HEAD me with a malformed Authorization header', status: 401, shape: 'head', request: () => req('HEAD', me, { headers: { authorization: 'Bearer two words' } }) },
-  { name: 'GET me without a token', status: 401, shape: 'api', error: 'authentication.required', request: () => req('GET', me) },
-  { name: 'GET me with an unknown token', status: 401, shape: 'api', error: 'invalid.token', says: /not known/, request: () => req('GET', me, { token: 'lsat_unknown' }) },
-  { name: 'GET me with Basic instead of Bearer', status: 401, shape: 'api', error: 'invalid.token', says: /Bearer/, request: () => req('GET', me, { headers: { authorization: 'Basic YTpi' } }) },
-  { name: 'GET me with an empty Bearer', status: 401, shape: 'api', error: 'invalid.token', request: () => req('GET', me, { headers: { authorization: 'Bearer ' } }) },
-  { name: 'GET me with a client secret as token', status: 401, shape: 'api', error: 'invalid.token', request: () => req('GET', me, { token: DEMO_SECRET }) },
+  { name: 'GET me without a token', status: 401, shape: 'api', error: 'token.missing', request: () => req('GET', me) },
+  { name: 'GET me with an unknown token', status: 401, shape: 'api', error: 'token.unknown', says: /not known/, request: () => req('GET', me, { token: 'lsat_unknown' }) },
+  { name: 'GET me with Basic instead of Bearer', status: 401, shape: 'api', error: 'token.malformed', says: /Bearer/, request: () => req('GET', me, { headers: { authorization: 'Basic YTpi' } }) },
+  { name: 'GET me with an empty Bearer', status: 401, shape: 'api', error: 'token.malformed', request: () => req('GET', me, { headers: { authorization: 'Bearer ' } }) },
+  { name: 'GET me with a client secret as token', status: 401, shape: 'api', error: 'token.unknown', request: () => req('GET', me, { token: DEMO_SECRET }) },
   { name: 'GET me with preserveIdleTTL=maybe', status: 400, shape: 'api', error: 'bad.request', says: /preserveIdleTTL/, request: (c) => req('GET', `${me}?preserveIdleTTL=maybe`, { token: c.agent.access }) },
   { name: 'DELETE me without a token', status: 401, shape: 'api', request: () => req('DELETE', me) },
-  { name: 'DELETE me with an unknown token', status: 401, shape: 'api', error: 'invalid.token', request: () => req('DELETE', me, { token: 'lsat_unknown' }) },
+  { name: 'DELETE me with an unknown token', status: 401, shape: 'api', error: 'token.unknown', request: () => req('DELETE', me, { token: 'lsat_unknown' }) },
   { name: 'DELETE me with a malformed JSON body', status: 400, shape: 'api', error: 'bad.request', says: /JSON/, request: (c) => req('DELETE', me, { token: c.agent.access, rawJson: '{"x":' }) },
   { name: 'DELETE me with an oversized body', status: 413, shape: 'api', error: 'payload.too.large', request: (c) => req('DELETE', me, { token: c.agent.access, json: { pad: big() } }) },
   { name: 'DELETE {userId} without a token', status: 401, shape: 'api', request: (c) => req('DELETE', `/api/v2/tokens/${c.agent.userId}`) },
@@ -478,6 +480,9 @@ const CLIENTS_API: Case[] = [
   { name: 'POST public client with back-channel logout', status: 400, shape: 'api', error: 'bad.request', says: /confidential/, request: (c) => req('POST', clients, { token: c.admin, json: { ...goodClient, backchannelLogoutUri: 'https://app.example/bc' } }) },
   { name: 'POST authorization_code without redirect URIs', status: 400, shape: 'api', error: 'bad.request', says: /redirect URI/, request: (c) => req('POST', clients, { token: c.admin, json: { ...goodClient, redirectUris: [] } }) },
   { name: 'POST unknown role', status: 400, shape: 'api', error: 'bad.request', says: /roles/, request: (c) => req('POST', clients, { token: c.admin, json: { ...goodClient, roles: ['superuser'] } }) },
+  { name: 'POST allowed origin with a path', status: 400, shape: 'api', error: 'bad.request', says: /allowedOrigins.*origin/, request: (c) => req('POST', clients, { token: c.admin, json: { ...goodClient, allowedOrigins: ['https://crm.example/app'] } }) },
+  { name: 'POST allowed origin that is not http(s)', status: 400, shape: 'api', error: 'bad.request', says: /allowedOrigins/, request: (c) => req('POST', clients, { token: c.admin, json: { ...goodClient, allowedOrigins: ['chrome-extension://abc'] } }) },
+  { name: 'POST too many allowed origins', status: 400, shape: 'api', error: 'bad.request', says: /allowedOrigins/, request: (c) => req('POST', clients, { token: c.admin, json: { ...goodClient, allowedOrigins: Array.from({ length: 51 }, (_, i) => `https://o${i}.example`) } }) },
   { name: 'POST unknown property (secret)', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('POST', clients, { token: c.admin, json: { ...goodClient, secret: 'chosen' } }) },
   { name: 'POST as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('POST', clients, { token: c.agent.access, json: goodClient }) },
   { name: 'GET unknown id', status: 404, shape: 'api', error: 'not.found', request: (c) => req('GET', `${clients}/no-such-client`, { token: c.admin }) },
@@ -548,6 +553,12 @@ const STATUS_API: Case[] = [
   { name: 'PUT interaction as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.agent.access, json: { type: 'voice', state: 'connected' } }) },
 ];
 
+const USERINFO: Case[] = [
+  { name: 'GET without a token', status: 401, shape: 'oauth', error: 'invalid_token', request: () => req('GET', '/oauth/userinfo') },
+  { name: 'POST with an unknown token', status: 401, shape: 'oauth', error: 'invalid_token', request: () => req('POST', '/oauth/userinfo', { token: 'lsat_unknown' }) },
+  { name: 'GET with a client-credentials token (no user)', status: 403, shape: 'oauth', error: 'insufficient_scope', request: (c) => req('GET', '/oauth/userinfo', { token: c.admin }) },
+];
+
 const UNKNOWN_ROUTES: Case[] = [
   { name: 'unknown API route', status: 404, shape: 'api', error: 'not.found', says: /No route/, request: (c) => req('GET', '/api/v2/nothing-here', { token: c.admin }) },
   { name: 'unknown OAuth route', status: 404, shape: 'oauth', says: /No route/, request: () => req('POST', '/oauth/nothing-here') },
@@ -561,6 +572,7 @@ const TABLE: [string, Case[]][] = [
   ['GET /oauth/authorize', AUTHORIZE_GET],
   ['POST /oauth/authorize', AUTHORIZE_POST],
   ['GET /oauth/logout', LOGOUT],
+  ['/oauth/userinfo', USERINFO],
   ['/api/v2/tokens', TOKENS_API],
   ['/api/v2/users', USERS_API],
   ['/api/v2/groups', GROUPS_API],

@@ -11,7 +11,6 @@ import { DEMO_PASSWORD, startTestServer, type TestServer } from './helpers/test-
 
 const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };
 const admin = { username: 'admin@demo.test', password: DEMO_PASSWORD };
-const AGENT_LOGOUT_URI = 'http://127.0.0.1:8080/demo/agent';
 
 describe('several clients of one browser sign-in session', () => {
   let server: TestServer;
@@ -128,11 +127,11 @@ describe('several clients of one browser sign-in session', () => {
     const sid = decodeJwt(desk.tokens.id_token!).sid;
 
     const url = new URL(server.url + '/oauth/logout');
-    url.search = new URLSearchParams({ id_token_hint: desk.tokens.id_token!, post_logout_redirect_uri: AGENT_LOGOUT_URI, state: 'xyz' }).toString();
+    url.search = new URLSearchParams({ id_token_hint: desk.tokens.id_token!, post_logout_redirect_uri: `${server.url}/demo/agent`, state: 'xyz' }).toString();
     const res = await browser.fetch(url.toString());
     assert.equal(res.status, 303);
     const location = new URL(res.headers.get('location')!);
-    assert.equal(location.origin + location.pathname, AGENT_LOGOUT_URI);
+    assert.equal(location.origin + location.pathname, `${server.url}/demo/agent`, 'the seeded post-logout URI follows the issuer');
     assert.equal(location.searchParams.get('state'), 'xyz');
 
     assert.equal(await tokenStatus(server.url, desk.tokens.access_token), 401, 'the logging-out client\'s access token is dead');
@@ -158,14 +157,14 @@ describe('several clients of one browser sign-in session', () => {
   test('RP-initiated logout refuses an unregistered post_logout_redirect_uri with 400 and ends nothing', async () => {
     const browser = new Browser();
     const desk = await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent);
-    for (const target of ['http://127.0.0.1:8080/evil', 'https://attacker.example/agent', 'http://127.0.0.1:8080/demo/embedded' /* crm-embedded's, not agent-desktop's */]) {
+    for (const target of [`${server.url}/evil`, 'https://attacker.example/agent', `${server.url}/demo/embedded` /* crm-embedded's, not agent-desktop's */]) {
       const url = new URL(server.url + '/oauth/logout');
       url.search = new URLSearchParams({ id_token_hint: desk.tokens.id_token!, post_logout_redirect_uri: target, state: 'xyz' }).toString();
       const res = await browser.fetch(url.toString());
       assert.equal(res.status, 400, target);
       assert.equal(res.headers.get('location'), null, `no redirect to ${target}`);
     }
-    const withoutClient = await browser.fetch(`${server.url}/oauth/logout?post_logout_redirect_uri=${encodeURIComponent(AGENT_LOGOUT_URI)}`);
+    const withoutClient = await browser.fetch(`${server.url}/oauth/logout?post_logout_redirect_uri=${encodeURIComponent(`${server.url}/demo/agent`)}`);
     assert.equal(withoutClient.status, 400, 'without id_token_hint or client_id the URI cannot be checked');
 
     assert.equal(await tokenStatus(server.url, desk.tokens.access_token), 200, 'a refused logout ends nothing');

@@ -148,7 +148,7 @@ describe('org isolation: two orgs on one server', () => {
     // Org B has no OAuth client yet: register one for its admin's browser sign-in.
     await server.authority.store.createClient({
       id: OTHER_APP, orgId, name: 'Other App', type: 'public', secretHash: null, redirectUris: ['http://127.0.0.1/callback'],
-      grantTypes: ['authorization_code'], postLogoutRedirectUris: [], backchannelLogoutUri: null, roles: [], createdAt: Date.now(),
+      grantTypes: ['authorization_code'], postLogoutRedirectUris: [], backchannelLogoutUri: null, allowedOrigins: [], roles: [], createdAt: Date.now(),
     });
     const bAdmin = (await signIn(url, new Browser(), { clientId: OTHER_APP, redirectUri: REDIRECT }, { username: bAdminEmail, password })).tokens.access_token;
 

@@ -47,7 +47,7 @@ function client(orgId: string, over: Partial<Client> = {}): Client {
   return {
     id: uid('client'), orgId, name: 'A client', type: 'public', secretHash: null,
     redirectUris: ['http://127.0.0.1/callback', 'https://app.example.test/cb'], grantTypes: ['authorization_code', 'refresh_token'],
-    postLogoutRedirectUris: ['https://app.example.test/bye'], backchannelLogoutUri: null, roles: [], createdAt: T0, ...over,
+    postLogoutRedirectUris: ['https://app.example.test/bye'], backchannelLogoutUri: null, allowedOrigins: ['https://crm.example.test'], roles: [], createdAt: T0, ...over,
   };
 }
 
@@ -365,6 +365,9 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         assert.deepEqual(sorted((await store.listClients(a)).map((c) => c.id)), sorted([c1.id, c2.id]));
         assert.deepEqual(await store.listClients(b), [c3]);
         assert.deepEqual(await store.listClients('no-such-org'), []);
+        const all = (await store.listAllClients()).map((c) => c.id);
+        for (const c of [c1, c2, c3]) assert.ok(all.includes(c.id), 'listAllClients spans every org');
+        assert.deepEqual((await store.getClient(c3.id))!.allowedOrigins, ['https://crm.example.test'], 'allowedOrigins round-trip');
       });
 
       test('updateClient changes a client of its own org only', async () => {
@@ -419,6 +422,9 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
       assert.deepEqual(await store.findSignInSessionByHash(ended.tokenHash), ended);
       assert.equal(await store.findSignInSessionByHash('no-such-hash'), null);
       assert.equal(await store.findSignInSessionByHash(s.id), null, 'found by token hash, not by id');
+      assert.deepEqual(await store.getSignInSession(s.id), s);
+      assert.deepEqual(await store.getSignInSession(ended.id), ended, 'an ended session is still found by id (its auth_time)');
+      assert.equal(await store.getSignInSession(s.tokenHash), null, 'found by id, not by token hash');
     });
 
     // ------------------------------------------------------------ authorization codes

@@ -121,7 +121,7 @@ describe('universal logout', () => {
 
     const crm2 = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
     const channel = await openChannel(server.url, crm2);
-    const url = `${server.url}/oauth/logout?id_token_hint=${desktop.tokens.id_token}&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:8080/demo/agent')}`;
+    const url = `${server.url}/oauth/logout?id_token_hint=${desktop.tokens.id_token}&post_logout_redirect_uri=${encodeURIComponent(`${server.url}/demo/agent`)}`;
     const res = await browser.fetch(url);
     assert.equal(res.status, 303);
     assert.equal((await channel.next(isTokenRevoked)).eventBody.reason, 'universal_logout');

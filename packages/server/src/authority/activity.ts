@@ -22,12 +22,14 @@ export class ActivityRecorder {
 
   /**
    * Whether this request resets the token's idle clock: every API call but
-   * `GET /api/v2/tokens/me?preserveIdleTTL=true` and the org's excluded paths.
+   * `GET|HEAD /api/v2/tokens/me?preserveIdleTTL=true` (a heartbeat), a call that says
+   * `Lockstep-Activity: background` (polling), and the org's excluded paths.
    * (Notification-channel traffic never reaches here.)
    */
   counts(token: LiveToken, request: FastifyRequest): boolean {
     const url = request.url;
-    if (request.method === 'GET' && url.startsWith('/api/v2/tokens/me?') && (request.query as Record<string, unknown>)?.preserveIdleTTL === 'true') return false;
+    if (url.startsWith('/api/v2/tokens/me?') && /(?:^|&)preserveIdleTTL=true(?:&|$)/.test(url.slice(18))) return false;
+    if (request.headers['lockstep-activity'] === 'background') return false;
     const excluded = this.settings.peek(token.orgId)?.excluded;
     if (!excluded?.length) return true;
     const path = url.split('?', 1)[0]!;

@@ -10,6 +10,7 @@ import { IdleExpirer } from './idle-expirer.ts';
 import { IdleTimeouts } from './idle-timeouts.ts';
 import { OrgSettingsCache } from './org-settings.ts';
 import { SigningKeys } from './signing-keys.ts';
+import { WebOriginRegistry } from './web-origin-registry.ts';
 import { BackchannelDelivery } from '../notify/backchannel-delivery.ts';
 import { NotificationHub } from '../notify/hub.ts';
 
@@ -29,8 +30,12 @@ export interface Authority {
   hub: NotificationHub;
   backchannel: BackchannelDelivery;
   loginThrottle: LoginThrottle;
+  /** Allowed browser origins of every client (CORS). */
+  webOrigins: WebOriginRegistry;
   /** The issuer URL; known once the server listens. */
   issuer(): string;
+  /** Origin of the demo CRM host page (a second site), or null when it is not served. */
+  demoCrmOrigin(): string | null;
 }
 
 export async function createAuthority(parts: {
@@ -40,6 +45,7 @@ export async function createAuthority(parts: {
   clock: Clock;
   log: Logger;
   issuer: () => string;
+  demoCrmOrigin?: () => string | null;
 }): Promise<Authority> {
   const { store, clock, log, bus } = parts;
   const settings = new OrgSettingsCache(store);
@@ -55,6 +61,7 @@ export async function createAuthority(parts: {
 
   const keys = await SigningKeys.load(store, clock.now());
   return {
+    demoCrmOrigin: () => null,
     ...parts,
     keys,
     hub: new NotificationHub({ bus, clock, log }),
@@ -65,5 +72,6 @@ export async function createAuthority(parts: {
     activity: new ActivityRecorder(store, settings, (err) => log.error({ err }, 'activity write-back failed')),
     expirer,
     loginThrottle: new LoginThrottle(clock),
+    webOrigins: new WebOriginRegistry(store),
   };
 }

@@ -84,11 +84,13 @@ export async function refreshTokens(a: Authority, client: Client, rawRefresh: st
   if (requestedScope && !requestedScope.split(' ').every((s) => hasScope(current.scope, s))) {
     throw InvalidGrant('The requested scope exceeds the scope originally granted');
   }
-  const user = await a.store.getUser(current.orgId, current.userId);
-  if (!user) throw InvalidGrant('The user of this refresh token no longer exists');
+  const [user, session] = await Promise.all([a.store.getUser(current.orgId, current.userId), a.store.getSignInSession(current.sessionId)]);
+  if (!user || !session) throw InvalidGrant('The user or the sign-in session of this refresh token no longer exists');
 
+  // auth_time stays the sign-in's time: a refresh is not an authentication (oidc-client-ts compares it).
   const grant: Grant = {
-    client, user, sessionId: current.sessionId, grantId: current.grantId, scope: requestedScope ?? current.scope, withRefreshToken: true,
+    client, user, sessionId: current.sessionId, grantId: current.grantId, scope: requestedScope ?? current.scope,
+    authTime: session.authTime, withRefreshToken: true,
   };
   const rawNext = randomToken(TOKEN_PREFIX.refreshToken);
   const rotated = current.rotatedAt == null && (await a.store.rotateRefreshToken(current.id, refreshRecord(grant, rawNext, now), now));

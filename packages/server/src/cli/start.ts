@@ -8,7 +8,7 @@ export async function start(config: Config) {
   if (config.idleTimeoutFloorSeconds < 300) {
     log.warn({ floorSeconds: config.idleTimeoutFloorSeconds }, 'LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS lowers the idle-timeout floor below 300 s: for tests and demos only');
   }
-  printBanner(server.url, config, server.demo);
+  printBanner(server.url, server.crmUrl, config, server.demo);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -24,7 +24,7 @@ export async function start(config: Config) {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-function printBanner(url: string, config: Config, demo: Awaited<ReturnType<typeof startServer>>['demo']) {
+function printBanner(url: string, crmUrl: string | null, config: Config, demo: Awaited<ReturnType<typeof startServer>>['demo']) {
   const lines = [
     '',
     `Lockstep is running at ${url}`,
@@ -45,6 +45,7 @@ function printBanner(url: string, config: Config, demo: Awaited<ReturnType<typeo
       'Demo clients (sign in as agent@demo.test):',
       `  ${url}/demo/agent   the agent app`,
       `  ${url}/demo/crm     a CRM embedding the agent widget in an iframe`,
+      ...(crmUrl ? [`  ${crmUrl}   the same CRM on another site (cross-site iframe: the widget signs in through a popup)`] : []),
     );
   }
   console.log(lines.join('\n') + '\n');

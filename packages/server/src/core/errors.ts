@@ -4,8 +4,12 @@
  */
 export const API_ERROR_CODES = {
   'bad.request': 400,
-  'invalid.token': 401,
-  'authentication.required': 401,
+  'token.missing': 401,
+  'token.malformed': 401,
+  'token.unknown': 401,
+  'token.expired': 401,
+  'token.idle_timeout': 401,
+  'token.revoked': 401,
   'missing.permission': 403,
   'not.found': 404,
   'conflict': 409,
@@ -22,21 +26,23 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    /** For 401s: the reason placed in WWW-Authenticate (revoked, expired, idle timeout...). */
-    readonly tokenProblem?: string,
+    /** For `token.revoked`: why (logout, universal_logout, admin_logoff...), answered as `reason`. */
+    readonly reason?: string,
   ) {
     super(message);
     this.status = API_ERROR_CODES[code];
   }
 }
 
+/** The 401 codes: why a bearer token was refused. Clients switch on them, never on the message. */
+export type TokenErrorCode = Extract<ApiErrorCode, `token.${string}`>;
+
 const E = (code: ApiErrorCode) => (message: string) => new ApiError(code, message);
 export const BadRequest = E('bad.request');
 export const Forbidden = E('missing.permission');
 export const NotFound = E('not.found');
 export const Conflict = E('conflict');
-export const InvalidToken = (message: string) => new ApiError('invalid.token', message, message);
-export const AuthenticationRequired = E('authentication.required');
+export const TokenRefused = (code: TokenErrorCode, message: string, reason?: string) => new ApiError(code, message, reason);
 
 export type OAuthErrorCode =
   | 'invalid_request'

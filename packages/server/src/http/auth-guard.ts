@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
-import { AuthenticationRequired, Forbidden, InvalidToken } from '../core/errors.ts';
-import { judgeToken, type LiveToken } from '../core/live-token.ts';
+import { Forbidden, TokenRefused, type ApiError } from '../core/errors.ts';
+import { idleDeadline, judgeToken, type LiveToken, type TokenVerdict } from '../core/live-token.ts';
 import { sha256 } from '../core/secrets.ts';
+import { errorBody, IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
 import type { Role } from '../store/records.ts';
 
 export interface AuthContext {
@@ -24,8 +25,20 @@ export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   if (!header) return null;
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-  if (!match) throw InvalidToken('The Authorization header must be "Bearer <token>"');
+  if (!match) throw TokenRefused('token.malformed', 'The Authorization header must be "Bearer <token>"');
   return match[1]!;
+}
+
+/** When the token idles out (never after its absolute expiry), or null when no idle timeout applies. */
+export function idleExpiresAt(token: LiveToken): number | null {
+  const idle = idleDeadline(token);
+  return idle == null ? null : Math.min(idle, token.expiresAt);
+}
+
+/** Why a token is refused, as the stable 401 code (and the revoke reason) clients switch on. */
+export function refusal(token: LiveToken, verdict: Extract<TokenVerdict, { live: false }>): ApiError {
+  if (verdict.problem === 'revoked') return TokenRefused('token.revoked', verdict.description, token.revokeReason ?? undefined);
+  return TokenRefused(verdict.problem === 'expired' ? 'token.expired' : 'token.idle_timeout', verdict.description);
 }
 
 /**
@@ -33,32 +46,34 @@ export function bearerToken(request: FastifyRequest): string | null {
  * hit costs no promise; only a miss reads the store.
  */
 export function authenticate(a: Authority) {
-  function admit(request: FastifyRequest, token: LiveToken | null): Error | undefined {
-    if (!token) return InvalidToken('The access token is not known');
+  function admit(request: FastifyRequest, reply: FastifyReply, token: LiveToken | null): Error | undefined {
+    if (!token) return TokenRefused('token.unknown', 'The access token is not known');
     const now = a.clock.now();
     const verdict = judgeToken(token, now);
     if (!verdict.live) {
       // Past its idle deadline but not swept yet: refused now, and the expirer runs at once for the events.
       if (verdict.problem === 'idle_timeout' && token.revokedAt == null) void a.expirer.sweep();
-      return InvalidToken(verdict.description);
+      return refusal(token, verdict);
     }
     request.auth = { token, orgId: token.orgId, userId: token.userId, clientId: token.clientId };
     if (a.activity.counts(token, request)) a.activity.record(token, now);
+    const idle = idleExpiresAt(token);
+    if (idle != null) reply.header(IDLE_EXPIRES_HEADER, new Date(idle).toISOString());
     return undefined;
   }
 
-  return function authenticateBearer(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
+  return function authenticateBearer(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) {
     let raw: string | null;
     try {
       raw = bearerToken(request);
     } catch (err) {
       return done(err as Error);
     }
-    if (!raw) return done(AuthenticationRequired('An access token is required: Authorization: Bearer <token>'));
+    if (!raw) return done(TokenRefused('token.missing', 'An access token is required: Authorization: Bearer <token>'));
     const hash = sha256(raw);
     const cached = a.tokens.peek(hash);
-    if (cached) return done(admit(request, cached));
-    a.tokens.get(hash).then((token) => done(admit(request, token)), done);
+    if (cached) return done(admit(request, reply, cached));
+    a.tokens.get(hash).then((token) => done(admit(request, reply, token)), done);
   };
 }
 
@@ -69,9 +84,9 @@ export function authenticate(a: Authority) {
 export function refuseIfRevokedMeanwhile(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) {
   const auth = request.auth as AuthContext | undefined;
   if (!auth || auth.endsOwnToken || auth.token.revokedAt == null || reply.statusCode >= 400) return done(null, payload);
-  reply.code(401).type('application/json; charset=utf-8')
-    .header('www-authenticate', 'Bearer error="invalid_token", error_description="The access token has been revoked"');
-  done(null, JSON.stringify({ status: 401, code: 'invalid.token', message: 'The access token has been revoked' }));
+  const err = refusal(auth.token, { live: false, problem: 'revoked', description: 'The access token has been revoked' });
+  reply.code(401).type('application/json; charset=utf-8').removeHeader(IDLE_EXPIRES_HEADER).header('www-authenticate', wwwAuthenticate(err));
+  done(null, JSON.stringify(errorBody(err)));
 }
 
 export async function rolesOf(a: Authority, auth: AuthContext): Promise<Role[]> {

@@ -1,20 +1,22 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, OAuthError, type ApiErrorCode } from '../core/errors.ts';
 import { messagePage } from '../web/html.ts';
+import { IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
 
 const isOAuthRoute = (url: string) => url.startsWith('/oauth/');
 /** Pages a browser shows: every error on them is a page too (their response schemas are HTML strings, not JSON). */
 const HTML_ROUTES = new Set(['/oauth/authorize', '/oauth/logout']);
 
-function send(request: FastifyRequest, reply: FastifyReply, status: number, code: ApiErrorCode, message: string, oauthError?: string) {
+function send(request: FastifyRequest, reply: FastifyReply, status: number, code: ApiErrorCode, message: string, oauthError?: string, reason?: string) {
   if (HTML_ROUTES.has(request.routeOptions?.url ?? '')) {
     return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
       .send(messagePage(status >= 500 ? 'Something went wrong' : 'Bad request', message));
   }
   if (isOAuthRoute(request.url)) {
-    return reply.code(status).header('cache-control', 'no-store').send({ error: oauthError ?? 'invalid_request', error_description: message });
+    const error = oauthError ?? (code.startsWith('token.') ? 'invalid_token' : code === 'missing.permission' ? 'insufficient_scope' : 'invalid_request');
+    return reply.code(status).header('cache-control', 'no-store').send({ error, error_description: message });
   }
-  return reply.code(status).send({ status, code, message });
+  return reply.code(status).send(reason ? { status, code, message, reason } : { status, code, message });
 }
 
 /** Parser and framework errors by Fastify code, with the message a caller can act on. */
@@ -37,12 +39,8 @@ export function answerFrameworkError(err: FastifyError, request: FastifyRequest,
 export function installErrorHandlers(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | ApiError | OAuthError, request, reply) => {
     if (err instanceof ApiError) {
-      if (err.tokenProblem) {
-        reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${err.tokenProblem.replace(/"/g, "'")}"`);
-      } else if (err.status === 401) {
-        reply.header('www-authenticate', 'Bearer realm="lockstep"');
-      }
-      return send(request, reply, err.status, err.code, err.message);
+      if (err.status === 401) reply.removeHeader(IDLE_EXPIRES_HEADER).header('www-authenticate', wwwAuthenticate(err));
+      return send(request, reply, err.status, err.code, err.message, undefined, err.reason);
     }
     if (err instanceof OAuthError) {
       if (err.error === 'invalid_client' && request.headers.authorization?.startsWith('Basic ')) {

@@ -4,6 +4,7 @@ export const ApiErrorBody = Type.Object({
   status: Type.Integer(),
   code: Type.String(),
   message: Type.String(),
+  reason: Type.Optional(Type.String({ description: 'For code token.revoked: why (logout, universal_logout, admin_logoff, ...)' })),
 });
 
 export const OAuthErrorBody = Type.Object({

@@ -18,7 +18,9 @@ import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guar
 import { demoRoutes } from './demo-routes.ts';
 import { webRoutes } from './web-routes.ts';
 import { answerFrameworkError, installErrorHandlers } from './error-handler.ts';
+import { registerCors } from './cors.ts';
 import { authorizeRoutes } from './oauth/authorize.ts';
+import { userInfoRoutes } from './oauth/userinfo.ts';
 import { endSessionRoutes } from './oauth/end-session.ts';
 import { globalTokenRevocationRoutes } from './oauth/global-token-revocation.ts';
 import { introspectionRoutes } from './oauth/introspection.ts';
@@ -29,8 +31,9 @@ import { tokenRoutes } from './oauth/token.ts';
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Builds the HTTP edge without listening, so tests can also use inject(). */
-export async function buildHttp(a: Authority): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({
+export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer } | null = null): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(tls ? { https: tls } : {}),
     loggerInstance: a.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     logController: new LogController({ disableRequestLogging: a.log.level !== 'debug' && a.log.level !== 'trace' }),
@@ -41,6 +44,7 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   installErrorHandlers(app);
+  await registerCors(app, a);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
 
   app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
@@ -66,6 +70,7 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
     api.addHook('onRequest', authenticate(a));
     api.addHook('onSend', refuseIfRevokedMeanwhile);
     tokenApiRoutes(api, a);
+    userInfoRoutes(api, a);
     idleSettingsRoutes(api, a);
     presenceRoutes(api, a);
     interactionRoutes(api, a);
@@ -80,5 +85,5 @@ export async function buildHttp(a: Authority): Promise<FastifyInstance> {
       auditRoutes(admin, a);
     });
   });
-  return app;
+  return app as unknown as FastifyInstance;
 }

@@ -21,6 +21,10 @@ export async function webRoutes(app: FastifyInstance, a: Authority) {
   }
   if (!a.config.demo) return;
   for (const name of DEMO_PAGES) {
-    app.get(`/demo/${name}`, { schema: { response: { 200: Html } } }, async (_request, reply) => reply.type('text/html').send(demoPage(name, a.issuer())));
+    app.get(`/demo/${name}`, { schema: { response: { 200: Html } } }, async (_request, reply) => {
+      const issuer = a.issuer();
+      const config = name === 'crm' ? { issuer, widgetUrl: `${issuer}/demo/embedded` } : { issuer, crmOrigin: a.demoCrmOrigin() };
+      return reply.type('text/html').send(demoPage(name, config));
+    });
   }
 }

@@ -18,22 +18,28 @@ export const DEMO_USERS: { email: string; name: string; roles: Role[] }[] = [
   { email: 'agent2@demo.test', name: 'Blake Agent', roles: ['agent'] },
 ];
 
-/** Loopback redirect URIs: any port matches (RFC 8252), so tests on ephemeral ports use them too. */
-function demoClients(): Omit<Client, 'secretHash' | 'createdAt' | 'orgId'>[] {
-  const spa = { type: 'public' as const, grantTypes: ['authorization_code', 'refresh_token'] as Client['grantTypes'], backchannelLogoutUri: null, roles: [] };
+/**
+ * The demo clients, their URIs under the issuer. Loopback redirect URIs match any port (RFC 8252),
+ * so tests and native apps on ephemeral ports use them too.
+ */
+function demoClients(issuer: string): Omit<Client, 'secretHash' | 'createdAt' | 'orgId'>[] {
+  const spa = {
+    type: 'public' as const, grantTypes: ['authorization_code', 'refresh_token'] as Client['grantTypes'], backchannelLogoutUri: null,
+    allowedOrigins: [], roles: [],
+  };
+  const confidential = { type: 'confidential' as const, allowedOrigins: [], postLogoutRedirectUris: [], roles: [] };
   return [
     { id: 'agent-desktop', name: 'Agent Desktop', ...spa,
-      redirectUris: ['http://127.0.0.1:8080/demo/callback', 'http://127.0.0.1/callback'], postLogoutRedirectUris: ['http://127.0.0.1:8080/demo/agent'] },
+      redirectUris: [`${issuer}/demo/callback`, 'http://127.0.0.1/callback'], postLogoutRedirectUris: [`${issuer}/demo/agent`] },
     { id: 'crm-embedded', name: 'CRM (embedded)', ...spa,
-      redirectUris: ['http://127.0.0.1:8080/demo/callback', 'http://127.0.0.1/callback'], postLogoutRedirectUris: ['http://127.0.0.1:8080/demo/embedded'] },
+      redirectUris: [`${issuer}/demo/callback`, 'http://127.0.0.1/callback'], postLogoutRedirectUris: [`${issuer}/demo/embedded`] },
     { id: 'admin-console', name: 'Lockstep Admin Console', ...spa,
-      redirectUris: ['http://127.0.0.1:8080/admin/callback', 'http://127.0.0.1/admin/callback'], postLogoutRedirectUris: ['http://127.0.0.1:8080/admin'] },
+      redirectUris: [`${issuer}/admin/callback`, 'http://127.0.0.1/admin/callback'], postLogoutRedirectUris: [`${issuer}/admin`] },
     { id: 'desktop-app', name: 'Desktop App', ...spa, redirectUris: ['http://127.0.0.1/callback'], postLogoutRedirectUris: [] },
-    { id: 'crm-backend', name: 'CRM Backend', type: 'confidential', grantTypes: ['authorization_code', 'refresh_token'],
-      redirectUris: ['http://127.0.0.1:8080/demo/crm-backend/callback', 'http://127.0.0.1/callback'], postLogoutRedirectUris: [],
-      backchannelLogoutUri: 'http://127.0.0.1:8080/demo/crm-backend/backchannel-logout', roles: [] },
-    { id: 'automation', name: 'Automation', type: 'confidential', grantTypes: ['client_credentials'],
-      redirectUris: [], postLogoutRedirectUris: [], backchannelLogoutUri: null, roles: ['admin'] },
+    { id: 'crm-backend', name: 'CRM Backend', ...confidential, grantTypes: ['authorization_code', 'refresh_token'],
+      redirectUris: [`${issuer}/demo/crm-backend/callback`, 'http://127.0.0.1/callback'],
+      backchannelLogoutUri: `${issuer}/demo/crm-backend/backchannel-logout` },
+    { id: 'automation', name: 'Automation', ...confidential, grantTypes: ['client_credentials'], redirectUris: [], backchannelLogoutUri: null, roles: ['admin'] },
   ];
 }
 
@@ -46,6 +52,7 @@ const generate = () => randomBytes(12).toString('base64url');
 export async function seedDemo(a: Authority): Promise<DemoCredentials> {
   const { store, config } = a;
   const now = a.clock.now();
+  const issuer = a.issuer();
   if ((await store.countOrgs()) === 0) {
     const password = config.demoPassword ?? generate();
     const clientSecret = config.demoClientSecret ?? generate();
@@ -54,13 +61,14 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     for (const u of DEMO_USERS) {
       await store.createUser({ id: randomUUID(), orgId: DEMO_ORG_ID, ...u, passwordHash, createdAt: now, updatedAt: now });
     }
-    for (const c of demoClients()) {
+    for (const c of demoClients(issuer)) {
       await store.createClient({ ...c, orgId: DEMO_ORG_ID, secretHash: c.type === 'confidential' ? sha256(clientSecret) : null, createdAt: now });
     }
+    a.webOrigins.invalidate();
     return { password, clientSecret, seeded: true };
   }
 
-  await addMissingDemoClients(a, now);
+  await syncDemoClients(a, issuer, now);
   if (config.demoPassword) {
     const passwordHash = await hashPassword(config.demoPassword);
     for (const u of DEMO_USERS) {
@@ -76,10 +84,32 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
   return { password: config.demoPassword, clientSecret: config.demoClientSecret, seeded: false };
 }
 
-/** Demo clients added in later versions reach demo orgs seeded before them. */
-async function addMissingDemoClients(a: Authority, now: number) {
+/**
+ * Demo clients follow the issuer of this start (another PORT or LOCKSTEP_ISSUER than last time), and
+ * public demo clients added in later versions reach demo orgs seeded before them. Only URIs the seed
+ * wrote move (same path, another origin); a URI an admin set elsewhere stays.
+ */
+async function syncDemoClients(a: Authority, issuer: string, now: number) {
   if (!(await a.store.getOrg(DEMO_ORG_ID))) return;
-  for (const c of demoClients()) {
-    if (c.type === 'public' && !(await a.store.getClient(c.id))) await a.store.createClient({ ...c, orgId: DEMO_ORG_ID, secretHash: null, createdAt: now });
+  for (const c of demoClients(issuer)) {
+    const existing = await a.store.getClient(c.id);
+    if (!existing && c.type === 'public') await a.store.createClient({ ...c, orgId: DEMO_ORG_ID, secretHash: null, createdAt: now });
+    if (existing?.orgId !== DEMO_ORG_ID) continue;
+    const underIssuer = [...c.redirectUris, ...c.postLogoutRedirectUris, c.backchannelLogoutUri ?? ''].filter((u) => u.startsWith(`${issuer}/`));
+    const follow = (uri: string) => underIssuer.find((seeded) => seededElsewhere(seeded, uri)) ?? uri;
+    await a.store.updateClient({
+      ...existing,
+      redirectUris: existing.redirectUris.map(follow),
+      postLogoutRedirectUris: existing.postLogoutRedirectUris.map(follow),
+      backchannelLogoutUri: existing.backchannelLogoutUri && follow(existing.backchannelLogoutUri),
+    });
   }
+  a.webOrigins.invalidate();
+}
+
+/** `uri` is what the seed wrote under an earlier issuer: the same /demo or /admin path on another origin. */
+function seededElsewhere(seeded: string, uri: string): boolean {
+  const parse = (u: string) => URL.canParse(u) ? new URL(u) : null;
+  const [s, u] = [parse(seeded), parse(uri)];
+  return !!s && !!u && s.origin !== u.origin && s.pathname === u.pathname && /^\/(?:demo|admin)(?:\/|$)/.test(u.pathname);
 }

@@ -74,6 +74,8 @@ export interface Client {
   grantTypes: GrantType[];
   postLogoutRedirectUris: string[];
   backchannelLogoutUri: string | null;
+  /** Web origins (scheme://host[:port]) allowed to call Lockstep from a browser, besides those of its redirect URIs (CORS). */
+  allowedOrigins: string[];
   /** Roles a client-credentials token of this client acts with (e.g. `admin` for automation). */
   roles: Role[];
   createdAt: number;

@@ -60,6 +60,8 @@ export interface Store {
   /** Client ids are global: OAuth requests name a client without an org. */
   getClient(id: string): Promise<Client | null>;
   listClients(orgId: string): Promise<Client[]>;
+  /** Every org's clients: the union of their web origins answers CORS. */
+  listAllClients(): Promise<Client[]>;
   updateClient(client: Client): Promise<void>;
   deleteClient(orgId: string, id: string): Promise<boolean>;
 
@@ -68,6 +70,8 @@ export interface Store {
 
   createSignInSession(session: SignInSession): Promise<void>;
   findSignInSessionByHash(tokenHash: string): Promise<SignInSession | null>;
+  /** By id, ended or not: its `authTime` is the `auth_time` of every ID token issued through it. */
+  getSignInSession(id: string): Promise<SignInSession | null>;
 
   saveAuthCode(code: AuthCode): Promise<void>;
   /** Race-safe single use: returns the code the first time, null on every later call or once expired. */

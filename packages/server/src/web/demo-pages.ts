@@ -10,9 +10,18 @@ const TITLES: Record<DemoPage, string> = {
   callback: 'Signing in…',
 };
 
+/** What a demo page's script reads from `window.LOCKSTEP_CONFIG`. */
+export interface DemoPageConfig {
+  issuer: string;
+  /** The demo CRM host on its own site, which the widget accepts activity from. */
+  crmOrigin?: string | null;
+  /** For the CRM host page: the widget it embeds. */
+  widgetUrl?: string;
+}
+
 /** An HTML shell: configuration inline, the page's own bundle, shared styles. */
-export function demoPage(name: DemoPage, issuer: string): string {
-  const config = JSON.stringify({ issuer }).replace(/</g, '\\u003c');
+export function demoPage(name: DemoPage, pageConfig: DemoPageConfig): string {
+  const config = JSON.stringify(pageConfig).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>

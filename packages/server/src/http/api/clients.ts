@@ -5,6 +5,7 @@ import type { Authority } from '../../authority/authority.ts';
 import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { BadRequest, NotFound } from '../../core/errors.ts';
 import { randomToken, sha256, TOKEN_PREFIX } from '../../core/secrets.ts';
+import { originOf } from '../../core/web-origins.ts';
 import { GRANT_TYPES, ROLES, type Client } from '../../store/records.ts';
 import { apiErrors, Entities, IdParams, Iso, iso, NoContent } from '../schemas.ts';
 
@@ -17,6 +18,8 @@ const ClientBody = Type.Object({
   grantTypes: Type.Array(Type.Union(GRANT_TYPES.map((g) => Type.Literal(g))), { uniqueItems: true, minItems: 1 }),
   postLogoutRedirectUris: Type.Optional(Uris),
   backchannelLogoutUri: Type.Optional(Type.Union([Uri, Type.Null()])),
+  allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 300, description: 'scheme://host[:port], no path' }),
+    { uniqueItems: true, maxItems: 50, description: 'Browser origins allowed to call Lockstep for this client (CORS), besides those of its redirect URIs' })),
   roles: Type.Optional(Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { uniqueItems: true })),
 }, { additionalProperties: false });
 type ClientBody = Static<typeof ClientBody>;
@@ -24,13 +27,14 @@ type ClientBody = Static<typeof ClientBody>;
 const ClientView = Type.Object({
   id: Type.String(), name: Type.String(), type: Type.String(), redirectUris: Type.Array(Type.String()),
   grantTypes: Type.Array(Type.String()), postLogoutRedirectUris: Type.Array(Type.String()),
-  backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]), roles: Type.Array(Type.String()), createdAt: Iso,
+  backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]), allowedOrigins: Type.Array(Type.String()), roles: Type.Array(Type.String()), createdAt: Iso,
   secret: Type.Optional(Type.String({ description: 'Only in the answer to creating a confidential client' })),
 });
 
 const clientView = (c: Client) => ({
   id: c.id, name: c.name, type: c.type, redirectUris: c.redirectUris, grantTypes: c.grantTypes,
-  postLogoutRedirectUris: c.postLogoutRedirectUris, backchannelLogoutUri: c.backchannelLogoutUri, roles: c.roles, createdAt: iso(c.createdAt),
+  postLogoutRedirectUris: c.postLogoutRedirectUris, backchannelLogoutUri: c.backchannelLogoutUri, allowedOrigins: c.allowedOrigins,
+  roles: c.roles, createdAt: iso(c.createdAt),
 });
 
 function checkClient(b: ClientBody) {
@@ -38,11 +42,14 @@ function checkClient(b: ClientBody) {
   if (b.type === 'public' && b.backchannelLogoutUri) throw BadRequest('Back-channel logout needs a confidential client');
   if (b.grantTypes.includes('authorization_code') && !b.redirectUris.length) throw BadRequest('authorization_code needs at least one redirect URI');
   if (b.redirectUris.some((u) => u.includes('#'))) throw BadRequest('Redirect URIs must not contain a fragment');
+  const notOrigin = b.allowedOrigins?.find((o) => originOf(o) !== o);
+  if (notOrigin != null) throw BadRequest(`allowedOrigins entry "${notOrigin}" must be an origin: http(s)://host[:port], without path or trailing slash`);
 }
 
 const fields = (b: ClientBody) => ({
   name: b.name, type: b.type, redirectUris: b.redirectUris, grantTypes: b.grantTypes,
-  postLogoutRedirectUris: b.postLogoutRedirectUris ?? [], backchannelLogoutUri: b.backchannelLogoutUri ?? null, roles: b.roles ?? [],
+  postLogoutRedirectUris: b.postLogoutRedirectUris ?? [], backchannelLogoutUri: b.backchannelLogoutUri ?? null,
+  allowedOrigins: b.allowedOrigins ?? [], roles: b.roles ?? [],
 });
 
 async function mustGetClient(a: Authority, orgId: string, id: string) {
@@ -65,6 +72,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
         id: randomUUID(), orgId: request.auth.orgId, ...fields(request.body), secretHash: secret ? sha256(secret) : null, createdAt: a.clock.now(),
       };
       await a.store.createClient(client);
+      a.webOrigins.invalidate();
       return reply.code(201).send({ ...clientView(client), ...(secret ? { secret } : {}) });
     });
 
@@ -79,6 +87,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       if (request.body.type !== client.type) throw BadRequest('A client cannot change type; create a new client instead');
       const next: Client = { ...client, ...fields(request.body) };
       await a.store.updateClient(next);
+      a.webOrigins.invalidate();
       return clientView(next);
     });
 
@@ -89,6 +98,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       if (client.id === clientId) request.auth.endsOwnToken = true;
       await revokeAndAnnounce(a, { clientId: client.id }, { orgId, userId: null, reason: 'client_deleted', initiatingClientId: clientId });
       await a.store.deleteClient(orgId, client.id);
+      a.webOrigins.invalidate();
       return reply.code(204).send();
     });
 }

@@ -3,9 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { NotFound } from '../../core/errors.ts';
-import { idleDeadline } from '../../core/live-token.ts';
 import { userLogout } from '../../core/logout-policy.ts';
-import { requireRole } from '../auth-guard.ts';
+import { idleExpiresAt, requireRole } from '../auth-guard.ts';
 import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 
 const TokenInfo = Type.Object({
@@ -23,7 +22,7 @@ const UserIdParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength
 
 export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
   // An explicit zero length keeps the connection alive: this is the SDK's fallback heartbeat.
-  api.head('/api/v2/tokens/me', { schema: { response: { 200: NoContent, ...apiErrors } } },
+  api.head('/api/v2/tokens/me', { schema: { querystring: MeQuery, response: { 200: NoContent, ...apiErrors } } },
     async (_request, reply) => reply.code(200).header('content-length', 0).send());
 
   api.get('/api/v2/tokens/me', { exposeHeadRoute: false, schema: { querystring: MeQuery, response: { 200: TokenInfo, ...apiErrors } } },
@@ -34,14 +33,14 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
         a.store.getClient(token.clientId),
         a.store.getOrg(token.orgId),
       ]);
-      const idle = idleDeadline(token);
+      const idle = idleExpiresAt(token);
       return {
         user: user && { id: user.id, email: user.email, name: user.name },
         client: { id: token.clientId, name: client?.name ?? token.clientId },
         organization: { id: token.orgId, name: org?.name ?? '' },
         issuedAt: iso(token.issuedAt),
         expiresAt: iso(token.expiresAt),
-        idleExpiresAt: idle == null ? null : iso(Math.min(idle, token.expiresAt)),
+        idleExpiresAt: idle == null ? null : iso(idle),
         idleTimeoutSeconds: token.idleTimeoutMs == null ? null : Math.round(token.idleTimeoutMs / 1000),
       };
     });

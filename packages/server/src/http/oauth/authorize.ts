@@ -24,6 +24,7 @@ const AuthorizeQuery = Type.Object({
   code_challenge: Type.Optional(short),
   code_challenge_method: Type.Optional(short),
   prompt: Type.Optional(short),
+  max_age: Type.Optional(Type.String({ maxLength: 10, description: 'seconds: an older sign-in asks for the password again (OIDC Core 3.1.2.1)' })),
 });
 type AuthorizeQuery = Static<typeof AuthorizeQuery>;
 
@@ -35,6 +36,9 @@ type LoginForm = Static<typeof LoginForm>;
 
 const htmlResponses = { 200: Html, 400: Html, 401: Html, 403: Html, 429: Html };
 
+/** The password form is never framed by another site (clickjacking); an embedded client signs in through a popup instead. */
+const NOT_FRAMED = { 'content-security-policy': "frame-ancestors 'self'", 'x-frame-options': 'SAMEORIGIN' };
+
 /** A validated authorization request: the client and where its answer goes. */
 interface Checked {
   client: Client;
@@ -43,7 +47,9 @@ interface Checked {
   scope: string;
   state?: string;
   nonce: string | null;
-  prompt?: string;
+  prompt: Set<string>;
+  /** Milliseconds; a sign-in older than this must be repeated. */
+  maxAgeMs: number | null;
 }
 
 type Outcome = { ok: Checked } | { page: string; status: number } | { redirectError: [string, string, string?] };
@@ -61,10 +67,13 @@ async function check(a: Authority, q: AuthorizeQuery): Promise<Outcome> {
   if (!q.code_challenge) return back('invalid_request', 'code_challenge is required (PKCE)');
   if (q.code_challenge_method !== 'S256') return back('invalid_request', 'code_challenge_method must be S256');
   if (!PKCE_VALUE.test(q.code_challenge)) return back('invalid_request', 'code_challenge is not a valid S256 challenge');
+  if (q.max_age != null && !/^\d{1,9}$/.test(q.max_age)) return back('invalid_request', 'max_age must be a whole number of seconds');
+  const prompt = new Set((q.prompt ?? '').split(' ').filter(Boolean));
+  if (prompt.has('none') && prompt.size > 1) return back('invalid_request', 'prompt=none cannot be combined with other prompt values');
   return {
     ok: {
       client, redirectUri: q.redirect_uri, codeChallenge: q.code_challenge, scope: q.scope?.trim() || 'openid',
-      state: q.state, nonce: q.nonce ?? null, prompt: q.prompt,
+      state: q.state, nonce: q.nonce ?? null, prompt, maxAgeMs: q.max_age == null ? null : Number(q.max_age) * 1000,
     },
   };
 }
@@ -109,11 +118,12 @@ export function authorizeRoutes(app: FastifyInstance, a: Authority) {
       }
       const c = outcome.ok;
       await a.expirer.sweep(); // an idle expiry due now may end the sign-in session (no silent undo)
-      const current = c.prompt === 'login' ? null : await currentSignInSession(a, request.cookies[SESSION_COOKIE]);
-      if (current && !wrongOrg(c, current.user)) return answerWithCode(a, reply, c, current.session);
-      if (c.prompt === 'none') return redirectTo(a, reply, c.redirectUri, { error: 'login_required', state: c.state });
+      const current = c.prompt.has('login') ? null : await currentSignInSession(a, request.cookies[SESSION_COOKIE]);
+      const fresh = current && (c.maxAgeMs == null || a.clock.now() - current.session.authTime <= c.maxAgeMs);
+      if (current && fresh && !wrongOrg(c, current.user)) return answerWithCode(a, reply, c, current.session);
+      if (c.prompt.has('none')) return redirectTo(a, reply, c.redirectUri, { error: 'login_required', state: c.state });
       const csrf = csrfToken(request, reply, secure());
-      return reply.type('text/html').header('cache-control', 'no-store')
+      return reply.type('text/html').header('cache-control', 'no-store').headers(NOT_FRAMED)
         .send(loginPage({ clientName: c.client.name, params: passThrough(request.query), csrf }));
     });
 
@@ -132,7 +142,7 @@ export function authorizeRoutes(app: FastifyInstance, a: Authority) {
         return reply.code(403).type('text/html').send(messagePage('Sign-in expired', 'The sign-in form expired or was not sent from this site. Go back to the application and try again.'));
       }
       const again = (status: number, error: string) =>
-        reply.code(status).type('text/html').send(loginPage({ clientName: c.client.name, params: passThrough(form), csrf: cookieCsrf, username: form.username, error }));
+        reply.code(status).type('text/html').headers(NOT_FRAMED).send(loginPage({ clientName: c.client.name, params: passThrough(form), csrf: cookieCsrf, username: form.username, error }));
       if (!form.username || !form.password) return again(400, 'Enter your email and password.');
 
       const result = await checkPassword(a, form.username, form.password, request.ip);
@@ -145,7 +155,8 @@ export function authorizeRoutes(app: FastifyInstance, a: Authority) {
       }
       if (wrongOrg(c, result.user)) return again(403, 'This account cannot sign in to this application.');
       const { cookie, session } = await startSignInSession(a, result.user, c.client.id);
-      reply.setCookie(SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'lax', path: '/', secure: secure() });
+      // Over HTTPS the sign-in session must reach Lockstep inside a cross-site iframe too (silent sign-in of an embedded client).
+      reply.setCookie(SESSION_COOKIE, cookie, { httpOnly: true, path: '/', ...(secure() ? { sameSite: 'none', secure: true } : { sameSite: 'lax' }) });
       return answerWithCode(a, reply, c, session);
     });
 }

@@ -6,6 +6,7 @@ import { issueTokens, refreshTokens, type TokenResponse } from '../../authority/
 import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
 import { verifyS256 } from '../../core/pkce.ts';
 import { sha256 } from '../../core/secrets.ts';
+import { clientAllowsOrigin } from '../../core/web-origins.ts';
 import type { Client, GrantType } from '../../store/records.ts';
 import { oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
@@ -44,12 +45,12 @@ async function authorizationCode(a: Authority, client: Client, body: TokenReques
   if (!code || code.clientId !== client.id) throw InvalidGrant('The authorization code is invalid, expired, already used or not issued to this client');
   if (body.redirect_uri !== code.redirectUri) throw InvalidGrant('redirect_uri does not match the authorization request');
   if (!verifyS256(body.code_verifier, code.codeChallenge)) throw InvalidGrant('code_verifier does not match the code_challenge');
-  const user = await a.store.getUser(code.orgId, code.userId);
-  if (!user) throw InvalidGrant('The user no longer exists');
+  const [user, session] = await Promise.all([a.store.getUser(code.orgId, code.userId), a.store.getSignInSession(code.sessionId)]);
+  if (!user || !session) throw InvalidGrant('The user or the sign-in session no longer exists');
   const idleOn = (await a.settings.get(user.orgId)).idle.enableIdleTokenTimeout;
   return issueTokens(a, {
     client, user, sessionId: code.sessionId, grantId: randomUUID(), scope: code.scope, nonce: code.nonce,
-    authTime: code.createdAt, withRefreshToken: client.grantTypes.includes('refresh_token') && !idleOn,
+    authTime: session.authTime, withRefreshToken: client.grantTypes.includes('refresh_token') && !idleOn,
   });
 }
 
@@ -77,6 +78,9 @@ export function tokenRoutes(app: FastifyInstance, a: Authority) {
       const grant = GRANTS[request.body.grant_type];
       if (!grant) throw UnsupportedGrantType(`grant_type must be one of ${Object.keys(GRANTS).join(', ')}`);
       const client = await authenticateClient(a, request);
+      // Before anything is consumed: a code redeemed for a page that cannot read the answer would leave a live token nobody holds.
+      const origin = request.headers.origin;
+      if (origin != null && !clientAllowsOrigin(client, origin)) throw InvalidRequest(`Origin ${origin.slice(0, 200)} is not allowed for client ${client.id}`);
       const response = await grant(a, client, request.body);
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
     });

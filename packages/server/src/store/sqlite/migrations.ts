@@ -80,6 +80,11 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX backchannel_attempts_outbox ON backchannel_attempts(outbox_id);
     `,
   },
+  {
+    version: 4,
+    name: 'allowed web origins per client (CORS)',
+    sql: `ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';`,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -142,9 +142,9 @@ export class SqliteStore implements Store {
   async createClient(c: Client) {
     this.#conflicts(() =>
       this.#sql(`INSERT INTO clients (id, org_id, name, type, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris,
-          backchannel_logout_uri, roles, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          backchannel_logout_uri, allowed_origins, roles, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(c.id, c.orgId, c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
-          c.backchannelLogoutUri, str(c.roles), c.createdAt),
+          c.backchannelLogoutUri, str(c.allowedOrigins), str(c.roles), c.createdAt),
     );
   }
   async getClient(id: string) {
@@ -154,11 +154,14 @@ export class SqliteStore implements Store {
   async listClients(orgId: string) {
     return this.#sql('SELECT * FROM clients WHERE org_id = ? ORDER BY id').all(orgId).map(toClient);
   }
+  async listAllClients() {
+    return this.#sql('SELECT * FROM clients ORDER BY id').all().map(toClient);
+  }
   async updateClient(c: Client) {
     this.#sql(`UPDATE clients SET name = ?, type = ?, secret_hash = ?, redirect_uris = ?, grant_types = ?, post_logout_redirect_uris = ?,
-        backchannel_logout_uri = ?, roles = ? WHERE org_id = ? AND id = ?`)
+        backchannel_logout_uri = ?, allowed_origins = ?, roles = ? WHERE org_id = ? AND id = ?`)
       .run(c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
-        c.backchannelLogoutUri, str(c.roles), c.orgId, c.id);
+        c.backchannelLogoutUri, str(c.allowedOrigins), str(c.roles), c.orgId, c.id);
   }
   async deleteClient(orgId: string, id: string) {
     return this.#sql('DELETE FROM clients WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
@@ -175,6 +178,10 @@ export class SqliteStore implements Store {
   async createSignInSession(s: SignInSession) {
     this.#sql('INSERT INTO sign_in_sessions (id, token_hash, org_id, user_id, auth_time, created_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(s.id, s.tokenHash, s.orgId, s.userId, s.authTime, s.createdAt, s.expiresAt, s.endedAt);
+  }
+  async getSignInSession(id: string) {
+    const r = this.#sql('SELECT * FROM sign_in_sessions WHERE id = ?').get(id);
+    return r ? toSignInSession(r) : null;
   }
   async findSignInSessionByHash(tokenHash: string) {
     const r = this.#sql('SELECT * FROM sign_in_sessions WHERE token_hash = ?').get(tokenHash);
