@@ -219,6 +219,89 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     await screenshot(page, 'admin-audit');
   });
 
+  test('Applications: an extra allowed origin is checked, saved and kept; the API returns it and CORS follows it', async () => {
+    const crmOrigin = 'https://crm.example.test';
+    const crmClient = async () => (await call('GET', '/api/v2/oauth/clients/crm-embedded', await admin())).body;
+    const preflight = async () => {
+      const res = await fetch(server.url + '/api/v2/tokens/me', { method: 'OPTIONS', headers: { origin: crmOrigin, 'access-control-request-method': 'GET' } });
+      return res.headers.get('access-control-allow-origin');
+    };
+    const before = await crmClient();
+    assert.deepEqual(before.allowedOrigins, []);
+    assert.equal(await preflight(), null, 'no CORS for the CRM origin yet');
+    const puts: string[] = [];
+    page.on('request', (r) => { if (r.method() === 'PUT' && r.url().includes('/api/v2/oauth/clients/')) puts.push(r.postData() ?? ''); });
+
+    await page.getByRole('link', { name: 'Applications' }).click();
+    await page.getByRole('heading', { name: 'Applications', level: 1 }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Applications' }).getAttribute('aria-current'), 'page');
+    const card = () => page.getByRole('region', { name: 'CRM (embedded)' });
+    const field = () => card().getByLabel('Add an allowed origin');
+    const extra = () => card().getByRole('list', { name: 'Extra allowed origins' }).getByRole('listitem');
+    const save = () => card().getByRole('button', { name: 'Save allowed origins' });
+    await card().getByText('crm-embedded', { exact: true }).waitFor();
+    await card().getByText(`${server.url}/demo/callback`).waitFor();
+    // The test server's issuer is on 127.0.0.1: its redirect URIs' origin is loopback, so any port.
+    assert.deepEqual(await card().getByRole('list', { name: 'From redirect URIs' }).getByRole('listitem').allTextContents(), ['http://127.0.0.1any port']);
+    assert.deepEqual(await extra().allTextContents(), ['None']);
+
+    // Not an origin: refused on the spot, and Save with it still in the field sends nothing.
+    await field().fill(`${crmOrigin}/path`);
+    await card().getByRole('button', { name: 'Add origin' }).click();
+    assert.match(await errorNextTo(field()), /"https:\/\/crm\.example\.test\/path" is not an origin: it must not have a path.*Use https:\/\/crm\.example\.test\./);
+    assert.equal(await field().getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(await extra().allTextContents(), ['None']);
+    await save().click();
+    await card().getByText('Not saved.').waitFor();
+    assert.match(await errorNextTo(field()), /must not have a path/);
+    await screenshot(page, 'admin-applications-invalid');
+    assert.deepEqual(puts, [], 'nothing was sent');
+    assert.deepEqual(await crmClient(), before, 'nothing was saved');
+
+    // A real origin: added with Enter (focus stays in the field for the next one), saved with the whole client body.
+    await field().fill(crmOrigin);
+    assert.equal(await field().getAttribute('aria-invalid'), null, 'typing clears the error');
+    await field().press('Enter');
+    await extra().getByText(crmOrigin, { exact: true }).waitFor();
+    await card().getByText(`${crmOrigin} added. Save to apply it.`).waitFor();
+    assert.equal(await field().evaluate((el) => el === document.activeElement), true);
+    await save().click();
+    await card().getByText('Saved: 1 extra allowed origin.').waitFor();
+    assert.deepEqual(JSON.parse(puts.at(-1)!).allowedOrigins, [crmOrigin]);
+    const saved = await crmClient();
+    assert.deepEqual(saved.allowedOrigins, [crmOrigin], 'the API returns it');
+    assert.deepEqual({ ...saved, allowedOrigins: [] }, before, 'the rest of the client is unchanged');
+    assert.equal(await preflight(), crmOrigin, 'the preflight from the CRM origin is answered');
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Applications', level: 1 }).waitFor();
+    await extra().getByText(crmOrigin, { exact: true }).waitFor();
+    assert.deepEqual(await extra().allTextContents(), [`${crmOrigin}Remove`]);
+    await screenshot(page, 'admin-applications');
+
+    // Longer than the server takes (300 characters; the console checks only the shape): the server's 400 goes next to the field.
+    const longOrigin = `https://${['a', 'b', 'c', 'd', 'e'].map((c) => c.repeat(63)).join('.')}.example`;
+    await field().fill(longOrigin);
+    await card().getByRole('button', { name: 'Add origin' }).click();
+    await extra().getByText(longOrigin, { exact: true }).waitFor();
+    await save().click();
+    await card().getByText('Not saved.').waitFor();
+    assert.match(await errorNextTo(field()), /^Allowed origin "https:\/\/a+…" must not have more than 300 characters$/);
+    assert.equal(await field().evaluate((el) => el === document.activeElement), true, 'focus moves to the field');
+    assert.deepEqual((await crmClient()).allowedOrigins, [crmOrigin], 'nothing was saved');
+    await screenshot(page, 'admin-applications-server-error');
+    await card().getByRole('button', { name: `Remove ${longOrigin}` }).click();
+
+    // Removed again: the focus goes back to the field, the API drops it, and CORS stops answering for it.
+    await card().getByRole('button', { name: `Remove ${crmOrigin}` }).click();
+    assert.deepEqual(await extra().allTextContents(), ['None']);
+    assert.equal(await field().evaluate((el) => el === document.activeElement), true);
+    await save().click();
+    await card().getByText('Saved: no extra allowed origins.').waitFor();
+    assert.deepEqual(await crmClient(), before);
+    assert.equal(await preflight(), null, 'no CORS for the CRM origin after removing it');
+  });
+
   test('a user without the admin role is told so', async () => {
     const agentContext = await chrome.newContext();
     const agentPage = await signInToConsole(agentContext, server.url, 'agent2@demo.test');

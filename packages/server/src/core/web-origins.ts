@@ -12,8 +12,8 @@ export function originOf(uri: string): string | null {
   }
 }
 
-/** The key under which a loopback origin is allowed on any port (RFC 8252 §7.3, as for its redirect URIs). */
-function loopbackKey(origin: string): string | null {
+/** `http://127.0.0.1` or `http://[::1]` for a loopback origin, which is allowed on any port (RFC 8252 §7.3, as its redirect URIs are); else null. */
+export function loopbackKey(origin: string): string | null {
   try {
     const url = new URL(origin);
     return url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname) ? `http://${url.hostname}` : null;

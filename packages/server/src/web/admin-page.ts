@@ -136,6 +136,25 @@ form.filters .actions { margin: 0; }
 @media (max-width: 60rem) { form.filters { grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); } }
 form.filters + .field-error, form.filters ~ .form-status { margin-bottom: .6rem; }
 
+.page-intro { margin: 0 0 1rem; }
+.card.application h2 { margin-bottom: .5rem; }
+.card.application .derived-origins { padding-top: .6rem; }
+.label { font-weight: 600; }
+.field > .label { display: inline-block; margin-bottom: .3rem; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1.2rem; margin: 0 0 .4rem; }
+dl.facts dt { font-weight: 600; color: #3a4558; }
+dl.facts dd { margin: 0; min-width: 0; }
+.uri-list, .origin-list { list-style: none; margin: 0; padding: 0; }
+.uri-list li + li { margin-top: .2rem; }
+.uri-list code, .origin-list code { overflow-wrap: anywhere; }
+.origin-list { max-width: 40rem; }
+.origin-list li { display: flex; align-items: center; gap: .6rem; padding: .35rem 0; min-height: 2.3rem; }
+.origin-list li + li { border-top: 1px solid #eef1f6; }
+.origin-list li button { margin-left: auto; }
+.pill.tag { background: #e8eefc; color: #1f3a8a; font-size: .75rem; padding: .05rem .5rem; }
+.add-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
+.origin-input { flex: 1 1 18rem; max-width: 28rem; padding: .45rem .6rem; border: 1px solid #9aa4b5; border-radius: 6px; background: #fff; color: inherit; font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .9rem; }
+
 .message-screen { max-width: 30rem; margin: 12vh auto; background: #fff; padding: 2rem 2.2rem; border-radius: 12px; box-shadow: 0 2px 14px #0000001f; }
 .message-screen h1 { font-size: 1.4rem; }
 dialog { border: 0; border-radius: 12px; padding: 1.5rem 1.8rem; max-width: 32rem; box-shadow: 0 8px 40px #0000004d; }

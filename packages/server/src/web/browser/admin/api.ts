@@ -34,7 +34,18 @@ export interface Group {
 export interface Client {
   id: string;
   name: string;
+  type: 'public' | 'confidential';
+  redirectUris: string[];
+  grantTypes: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri: string | null;
+  /** Browser origins allowed for CORS besides those of the redirect URIs: `http(s)://host[:port]`. */
+  allowedOrigins: string[];
+  roles: string[];
+  createdAt: string;
 }
+/** What `PUT /api/v2/oauth/clients/{id}` takes: the whole client, without id and dates (back-channel URI: confidential only). */
+export type ClientBody = Omit<Client, 'id' | 'createdAt' | 'backchannelLogoutUri'> & { backchannelLogoutUri?: string | null };
 export interface LiveToken {
   id: string;
   clientId: string;

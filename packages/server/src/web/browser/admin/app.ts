@@ -1,4 +1,4 @@
-// The admin console: sign-in as an org admin, then Organization Settings, Users and the audit log.
+// The admin console: sign-in as an org admin, then Organization Settings, Users, Applications and the audit log.
 import { Lockstep } from '../../../../../client/src/index.ts';
 import { ApiError, makeApi, type Api } from './api.ts';
 import { h, replaceChildren } from './dom.ts';
@@ -62,7 +62,7 @@ async function boot() {
   if (state !== 'signed_in') {
     messageScreen(root, {
       title: 'Lockstep Admin',
-      text: 'Sign in with an organization administrator account to manage authentication settings, users and the audit log.',
+      text: 'Sign in with an organization administrator account to manage authentication settings, users, applications and the audit log.',
       actions: [signInButton()],
     });
     return;

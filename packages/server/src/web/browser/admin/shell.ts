@@ -1,15 +1,17 @@
 import type { Api } from './api.ts';
+import { applicationsPage } from './applications-page.ts';
 import { auditPage } from './audit-page.ts';
 import { authenticationTab } from './authentication-tab.ts';
 import { h, replaceChildren } from './dom.ts';
 import { usersPage } from './users-page.ts';
 
-export type Route = 'authentication' | 'users' | 'audit';
+export type Route = 'authentication' | 'users' | 'applications' | 'audit';
 
-const ROUTES: Record<Route, { hash: string; title: string; nav: string }> = {
-  authentication: { hash: '#/settings/authentication', title: 'Organization Settings', nav: 'Organization Settings' },
-  users: { hash: '#/users', title: 'Users', nav: 'Users' },
-  audit: { hash: '#/audit', title: 'Audit log', nav: 'Audit log' },
+const ROUTES: Record<Route, { hash: string; title: string; nav: string; page: (api: Api) => Promise<HTMLElement> }> = {
+  authentication: { hash: '#/settings/authentication', title: 'Organization Settings', nav: 'Organization Settings', page: authenticationTab },
+  users: { hash: '#/users', title: 'Users', nav: 'Users', page: usersPage },
+  applications: { hash: '#/applications', title: 'Applications', nav: 'Applications', page: applicationsPage },
+  audit: { hash: '#/audit', title: 'Audit log', nav: 'Audit log', page: auditPage },
 };
 
 export function routeOf(hash: string): Route {
@@ -55,7 +57,7 @@ export function shell(root: HTMLElement, opts: { api: Api; user: { name: string;
     replaceChildren(root, heading, tabs, body);
     if (moveFocus) heading.focus();
     try {
-      const page = route === 'users' ? await usersPage(opts.api) : route === 'audit' ? await auditPage(opts.api) : await authenticationTab(opts.api);
+      const page = await meta.page(opts.api);
       if (mine !== generation) return;
       replaceChildren(body, page);
     } catch (err) {
