@@ -1,30 +1,35 @@
 import { LockstepError } from './errors.ts';
+import { idleDeadlineOf } from './idle-header.ts';
 import type { TokenRecord } from './session-storage.ts';
-import type { Clock } from './types.ts';
-import { tokenProblem, type TokenProblem } from './www-authenticate.ts';
+import { readRefusal, type TokenRefusal } from './token-refusal.ts';
 
 export interface ApiDeps {
   issuer: string;
   fetch: typeof fetch;
-  clock: Clock;
   token(): TokenRecord | null;
-  /** The server counted a call made at `at` as activity of the token. */
-  onActivity(at: number): void;
+  /** The server told the token's idle deadline (null: no idle timeout applies) in an answer to `token`. */
+  onIdleDeadline(deadline: number | null, token: TokenRecord): void;
   /** The server refused the token (only called while `token` is still the current one). */
-  onRejected(problem: TokenProblem, token: TokenRecord): void;
+  onRejected(refusal: TokenRefusal, token: TokenRecord): void;
 }
 
 export const TOKEN_INFO_PATH = '/api/v2/tokens/me';
+/** The token check that is never activity: the server neither counts it nor moves the idle deadline. */
+export const TOKEN_CHECK_PATH = `${TOKEN_INFO_PATH}?preserveIdleTTL=true`;
 
 /**
- * Calls the server with the bearer token. Mirrors the server's activity rule: every authenticated call
- * counts, except `GET /api/v2/tokens/me?preserveIdleTTL=true`. A 401 naming the token is reported once.
+ * Calls the server with the bearer token. It does not decide what counts as activity: the server does, and
+ * answers the resulting idle deadline in `Lockstep-Idle-Expires`, which is passed on. A 401 is reported once.
  */
 export class AuthorizedApi {
   readonly #origin: string;
+  /** The issuer's own path (an issuer may live under a prefix), cut from paths before they are compared. */
+  readonly #basePath: string;
 
   constructor(private readonly deps: ApiDeps) {
-    this.#origin = new URL(deps.issuer).origin;
+    const issuer = new URL(deps.issuer);
+    this.#origin = issuer.origin;
+    this.#basePath = issuer.pathname.replace(/\/+$/, '');
   }
 
   async call(path: string, init: RequestInit = {}): Promise<Response> {
@@ -33,13 +38,15 @@ export class AuthorizedApi {
     const url = this.#resolve(path);
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${token.accessToken}`);
-    const startedAt = this.deps.clock.now();
     const response = await this.deps.fetch(url.toString(), { ...init, headers });
+    const current = this.deps.token()?.sid === token.sid;
     if (response.status === 401) {
-      const problem = tokenProblem(response.headers.get('www-authenticate'));
-      if (problem && this.deps.token()?.sid === token.sid) this.deps.onRejected(problem, token);
-    } else if (countsAsActivity(init.method ?? 'GET', url)) {
-      this.deps.onActivity(startedAt);
+      const refusal = await readRefusal(response);
+      if (refusal && current) this.deps.onRejected(refusal, token);
+    } else if (current) {
+      const path = url.pathname.startsWith(this.#basePath) ? url.pathname.slice(this.#basePath.length) : url.pathname;
+      const deadline = idleDeadlineOf(response, path);
+      if (deadline !== undefined) this.deps.onIdleDeadline(deadline, token);
     }
     return response;
   }
@@ -63,9 +70,4 @@ export class AuthorizedApi {
     if (url.origin !== this.#origin) throw new LockstepError('foreign_url', `Refusing to send the access token to ${url.origin}; only ${this.#origin} gets it`);
     return url;
   }
-}
-
-export function countsAsActivity(method: string, url: URL): boolean {
-  const preserving = method.toUpperCase() === 'GET' && url.pathname.endsWith(TOKEN_INFO_PATH) && url.searchParams.get('preserveIdleTTL') === 'true';
-  return !preserving;
 }

@@ -1,6 +1,6 @@
+import { markState, type AuthorizationKind } from './authorization-response.ts';
 import { randomString, s256 } from './pkce.ts';
-import { savePending } from './session-storage.ts';
-import type { StorageLike } from './types.ts';
+import type { PendingAuthorization } from './session-storage.ts';
 
 export interface AuthorizationRequest {
   issuer: string;
@@ -9,21 +9,26 @@ export interface AuthorizationRequest {
   scope: string;
   prompt: 'none' | 'login' | null;
   returnTo: string;
-  storage: StorageLike;
+  kind: AuthorizationKind;
   now: number;
 }
 
-/**
- * Starts an authorization-code request with PKCE S256: saves the verifier, nonce and returnTo under
- * a fresh `state` in sessionStorage, and answers the /oauth/authorize URL to send the browser to.
- */
-export async function authorizationUrl(r: AuthorizationRequest): Promise<string> {
-  const state = randomString(16);
+export interface StartedAuthorization {
+  /** The /oauth/authorize URL to open. */
+  url: string;
+  state: string;
+  /** What the code exchange needs: kept in sessionStorage for a redirect, in memory for a popup or silent sign-in. */
+  pending: PendingAuthorization;
+}
+
+/** An authorization-code request with PKCE S256, a fresh `state` (marked with its kind) and a nonce. */
+export async function startAuthorization(r: AuthorizationRequest): Promise<StartedAuthorization> {
+  const state = markState(r.kind, randomString(16));
   const nonce = randomString(16);
   const codeVerifier = randomString(32);
-  savePending(r.storage, state, {
+  const pending: PendingAuthorization = {
     clientId: r.clientId, redirectUri: r.redirectUri, codeVerifier, nonce, returnTo: r.returnTo, prompt: r.prompt, createdAt: r.now,
-  });
+  };
   const url = new URL(`${r.issuer}/oauth/authorize`);
   const params: Record<string, string> = {
     response_type: 'code',
@@ -37,5 +42,5 @@ export async function authorizationUrl(r: AuthorizationRequest): Promise<string>
   };
   if (r.prompt) params.prompt = r.prompt;
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  return url.toString();
+  return { url: url.toString(), state, pending };
 }

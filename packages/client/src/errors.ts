@@ -8,7 +8,8 @@ export type LockstepErrorCode =
   | 'issuer_mismatch'
   | 'token_exchange_failed'
   | 'nonce_mismatch'
-  | 'subscription_failed';
+  | 'subscription_failed'
+  | 'opener_missing';
 
 export class LockstepError extends Error {
   override readonly name = 'LockstepError';

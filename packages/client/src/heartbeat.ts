@@ -1,10 +1,9 @@
 import type { Clock } from './types.ts';
 
 /**
- * The fallback token check while no channel is up (HEAD /api/v2/tokens/me): a client that
- * missed the channel's `token_revoked` still learns within one interval. It counts as activity
- * on the server, as the contract says, so while the channel is down the token does not idle out.
- * Runs only while `active`.
+ * The fallback token check while no channel is up (`HEAD /api/v2/tokens/me?preserveIdleTTL=true`): a client
+ * that missed the channel's `token_revoked` still learns within one interval. It is never activity: with the
+ * channel down, a token nobody uses still idles out on time. Runs only while `active`.
  */
 export class FallbackHeartbeat {
   #active = false;

@@ -14,8 +14,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MIN_RECHECK_MS = 1000;
 
 /**
- * The local copy of the token's idle clock: deadline = last activity + idle timeout. The server's view
- * (`configure`) always wins; local activity (`activity`) only moves the deadline later.
+ * The token's idle deadline as the server tells it (`Lockstep-Idle-Expires` on every answer, shared by the tabs):
+ * warns `warningMs` before it and asks the server when it (or the token's expiry) passes. It never moves the
+ * deadline on its own: only the server knows which calls count (excluded paths, `preserveIdleTTL`, exemptions).
  */
 export class IdleTracker {
   #timeoutMs: number | null = null;
@@ -32,22 +33,34 @@ export class IdleTracker {
     return this.#deadline;
   }
 
+  /** The idle timeout of the token (from its info), for the sign-out message; null when unknown or none. */
   get timeoutMs(): number | null {
     return this.#timeoutMs;
   }
 
-  /** What the server said: the timeout that applies, the idle deadline and the absolute expiry. */
+  /** When the server last counted activity, as implied by the deadline it told (null when it cannot be told). */
+  get lastCountedAt(): number | null {
+    return this.#deadline != null && this.#timeoutMs != null ? this.#deadline - this.#timeoutMs : null;
+  }
+
+  /** The token's info: its idle timeout and absolute expiry, and the deadline at that moment. */
   configure(info: { idleTimeoutMs: number | null; idleExpiresAt: number | null; expiresAt: number | null }): void {
     this.#timeoutMs = info.idleTimeoutMs;
     this.#expiresAt = info.expiresAt ?? this.#expiresAt;
-    this.#move(info.idleTimeoutMs == null ? null : info.idleExpiresAt);
+    this.observe(info.idleExpiresAt, true);
   }
 
-  /** A call that the server counts as activity was made at `at` (here or in another tab with the same token). */
-  activity(at: number): void {
-    if (this.#timeoutMs == null) return;
-    const deadline = at + this.#timeoutMs;
-    if (this.#deadline == null || deadline > this.#deadline) this.#move(deadline);
+  /** The server's deadline (null: no idle timeout applies now). It wins, later or earlier. */
+  observe(deadline: number | null, rearm = false): void {
+    if (deadline === this.#deadline && !rearm) return;
+    const later = deadline == null || this.#deadline == null || deadline > this.#deadline;
+    const reset = this.#warned && later && deadline !== this.#deadline;
+    this.#deadline = deadline;
+    if (reset) {
+      this.#warned = false;
+      this.handlers.onReset(deadline);
+    }
+    this.#arm();
   }
 
   /** Ask the server again in `ms` (it could not be reached). */
@@ -61,17 +74,6 @@ export class IdleTracker {
     this.#clear('due');
     this.#timeoutMs = this.#deadline = this.#expiresAt = null;
     this.#warned = false;
-  }
-
-  #move(deadline: number | null): void {
-    const later = deadline == null || this.#deadline == null || deadline > this.#deadline;
-    const reset = this.#warned && later && deadline !== this.#deadline;
-    this.#deadline = deadline;
-    if (reset) {
-      this.#warned = false;
-      this.handlers.onReset(deadline);
-    }
-    this.#arm();
   }
 
   #arm(): void {

@@ -1,5 +1,4 @@
-import { AuthorizedApi, TOKEN_INFO_PATH } from './api.ts';
-import { authorizationUrl } from './authorize.ts';
+import { AuthorizedApi, TOKEN_CHECK_PATH, TOKEN_INFO_PATH } from './api.ts';
 import { Emitter } from './emitter.ts';
 import { LockstepError } from './errors.ts';
 import { FallbackHeartbeat } from './heartbeat.ts';
@@ -10,25 +9,24 @@ import { NotificationChannel, UNNAMED_REVOCATION } from './notification-channel.
 import { resolveOptions, type Settings } from './options.ts';
 import { randomString } from './pkce.ts';
 import { handleRedirectCallback } from './redirect-callback.ts';
-import { currentPath, safeReturnTo } from './return-to.ts';
-import { clearToken, isTokenRecord, loadReturnTo, loadToken, saveReturnTo, saveToken, type TokenRecord } from './session-storage.ts';
+import { currentPath } from './return-to.ts';
+import { clearReturnTo, clearToken, isTokenRecord, loadToken, saveReturnTo, saveToken, type TokenRecord } from './session-storage.ts';
 import { SessionState } from './session-state.ts';
+import { SignInController } from './sign-in-controller.ts';
 import { describeSignOut, isSignOutReason } from './sign-out-messages.ts';
 import { TabSync, type TabMessage } from './tab-sync.ts';
 import { readTokenInfo } from './token-info.ts';
-import type { LockstepEvents, LockstepOptions, LockstepState, LockstepUser, RedirectCallbackOptions, SignOutReason } from './types.ts';
-import type { TokenProblem } from './www-authenticate.ts';
+import { isInvalidToken, signOutReasonOf, type TokenRefusal } from './token-refusal.ts';
+import type {
+  LockstepEvents, LockstepOptions, LockstepState, LockstepUser, RedirectCallbackOptions, SignInOptions, SignInOutcome, SignOutReason,
+} from './types.ts';
 
 /** How long a new tab waits for another tab of the same client to offer its token. */
 const TAB_TOKEN_WAIT_MS = 300;
-/** How long a 401 "revoked" waits for the channel to name the reason. */
+/** How long a 401 `token.revoked` without a known reason waits for the channel to name it. */
 const REVOCATION_PROBE_MS = 1000;
 /** When the idle check could not reach the server, try again after this long. */
 const RECHECK_MS = 5000;
-
-const REASON_OF: Record<TokenProblem, SignOutReason> = {
-  idle_timeout: 'idle_timeout', revoked: UNNAMED_REVOCATION, expired: 'expired', invalid: 'expired',
-};
 
 /**
  * The browser SDK of a Lockstep client app: sign-in (code + PKCE), one session shared by the tabs of
@@ -49,10 +47,13 @@ export class Lockstep {
   readonly #channel: NotificationChannel;
   readonly #heartbeat: FallbackHeartbeat;
   readonly #host: HostFrame | null;
+  readonly #signIn: SignInController;
   readonly #tabId = randomString(9);
   #tabs: TabSync | null = null;
   #token: TokenRecord | null = null;
   #user: LockstepUser | null = null;
+  /** The token's info (user, idle timeout) was read from the server since this token was adopted. */
+  #infoKnown = false;
   #lastActivityCallAt = -Infinity;
   #stopInput: (() => void) | null = null;
   #starting: Promise<LockstepState> | null = null;
@@ -65,9 +66,9 @@ export class Lockstep {
       this.#events.emit('stateChange', { state });
     });
     this.#api = new AuthorizedApi({
-      issuer: s.issuer, fetch: s.fetch, clock: s.clock, token: () => this.#token,
-      onActivity: (at) => this.#activity(at, true),
-      onRejected: (problem) => void this.#rejected(problem),
+      issuer: s.issuer, fetch: s.fetch, token: () => this.#token,
+      onIdleDeadline: (deadline) => this.#idleTold(deadline, true),
+      onRejected: (refusal) => void this.#rejected(refusal),
     });
     this.#idle = new IdleTracker(s.clock, s.idleWarningMs, {
       onWarning: (idleExpiresAt, msLeft) => this.#events.emit('idleWarning', { idleExpiresAt, msLeft }),
@@ -83,13 +84,23 @@ export class Lockstep {
       onNotification: (message) => this.#events.emit('notification', message),
       onTokenEnded: (end) => (end ? this.#end(end.reason, end.initiatingClientId) : void this.#checkToken().catch(() => undefined)),
     });
-    // HEAD /api/v2/tokens/me, as the contract says: it counts as activity, and its 401 ends the session through the api.
-    // Without a known idle deadline it also reads the token info (not activity) to learn one.
+    // HEAD ...?preserveIdleTTL=true: never activity; the deadline comes in its header, a 401 ends the session through
+    // the api. Without the token's info yet (the server was unreachable at start) it reads the info instead (not activity).
     this.#heartbeat = new FallbackHeartbeat(s.clock, s.heartbeatIntervalMs, async () => {
-      await this.#api.call(TOKEN_INFO_PATH, { method: 'HEAD' });
-      if (this.#idle.deadline == null) await this.#checkToken();
+      if (this.#infoKnown) await this.#api.call(TOKEN_CHECK_PATH, { method: 'HEAD' });
+      else await this.#checkToken();
     });
     this.#host = s.window && s.allowedHostOrigins.length ? new HostFrame(s.window, s.allowedHostOrigins, () => this.recordActivity()) : null;
+    this.#signIn = new SignInController(s, {
+      state: this.#state,
+      hasSession: () => this.#token != null,
+      blocked: () => this.#events.emit('signInBlocked', { reason: 'popup_blocked' }),
+      adopt: (token) => {
+        if (this.#token) this.#forget(null); // another user's session, replaced
+        clearReturnTo(s.storage, s.clientId);
+        return this.#adopt(token, true);
+      },
+    });
   }
 
   get state(): LockstepState {
@@ -114,16 +125,13 @@ export class Lockstep {
     return (this.#starting ??= this.#restore());
   }
 
-  /** Redirects to the sign-in page (authorization code + PKCE S256). */
-  async signIn(opts: { prompt?: 'none' | 'login'; returnTo?: string } = {}): Promise<void> {
-    const s = this.#s;
-    const returnTo = safeReturnTo(opts.returnTo ?? loadReturnTo(s.storage, s.clientId) ?? currentPath(s.location), s.location);
-    const url = await authorizationUrl({
-      issuer: s.issuer, clientId: s.clientId, redirectUri: s.redirectUri, scope: s.scope, prompt: opts.prompt ?? null,
-      returnTo, storage: s.storage, now: s.clock.now(),
-    });
-    this.#state.to('signing_in');
-    s.location.assign(url);
+  /**
+   * Signs in (authorization code + PKCE S256). By default: the redirect flow (this page goes to the sign-in page and
+   * comes back to `returnTo`); framed by another origin, a silent sign-in, then a popup when the user has to sign in.
+   * A blocked popup emits `signInBlocked`: call `signIn({ display: 'popup' })` from a click then.
+   */
+  signIn(opts: SignInOptions = {}): Promise<SignInOutcome> {
+    return this.#signIn.signIn(opts);
   }
 
   /** Logs out this client (all of the user's clients when the organization has universal logout on) and every tab of it. */
@@ -143,12 +151,15 @@ export class Lockstep {
     this.#end('logout', this.#s.clientId, { selfInitiated: true });
   }
 
-  /** `fetch` with the bearer token; counts as activity; a 401 naming the token ends the session. */
+  /**
+   * `fetch` with the bearer token, to the issuer's origin only. The server decides whether the call is activity; the
+   * idle deadline comes in its answer (`Lockstep-Idle-Expires`). A 401 ends the session by its code.
+   */
   fetch(path: string, init?: RequestInit): Promise<Response> {
     return this.#api.call(path, init);
   }
 
-  /** Records activity now (the user answered the idle warning). */
+  /** Records activity now (the user answered the idle warning): `HEAD /api/v2/tokens/me`, which is activity. */
   async staySignedIn(): Promise<void> {
     if (this.state !== 'signed_in') throw new LockstepError('not_signed_in', 'Not signed in');
     this.#lastActivityCallAt = this.#s.clock.now();
@@ -161,23 +172,34 @@ export class Lockstep {
     await this.#channel.subscribe(topics);
   }
 
-  /** Activity of the user (input, or the host page): tells the server, at most once per `activityThrottleMs`. */
+  /**
+   * Activity of the user (input, or the host page): tells the server (`HEAD /api/v2/tokens/me`), at most once per
+   * `activityThrottleMs`, and not when the deadline the server told shows it counted activity within that time.
+   */
   recordActivity(): void {
     if (this.state !== 'signed_in') return;
     const now = this.#s.clock.now();
-    if (now - this.#lastActivityCallAt < this.#s.activityThrottleMs) return;
+    const lastCounted = Math.max(this.#lastActivityCallAt, this.#idle.lastCountedAt ?? -Infinity);
+    if (now - lastCounted < this.#s.activityThrottleMs) return;
     this.#lastActivityCallAt = now;
     this.#api.call(TOKEN_INFO_PATH, { method: 'HEAD' }).catch(() => undefined);
   }
 
-  /** On the redirect page: finishes the sign-in and answers the path to return to. */
+  /**
+   * On the redirect page: finishes a redirect sign-in and answers the path to return to; hands a popup or silent
+   * answer to the window that started it and answers `about:blank`. Either way: `location.replace(await ...)`.
+   */
   static handleRedirectCallback(options: RedirectCallbackOptions): Promise<string> {
     return handleRedirectCallback(options);
   }
 
   async #restore(): Promise<LockstepState> {
     const s = this.#s;
-    if (s.broadcast) this.#tabs = new TabSync(s.broadcast, `lockstep:${s.clientId}`, this.#tabId, s.clock, (m) => this.#onTab(m));
+    try {
+      if (s.broadcast) this.#tabs = new TabSync(s.broadcast, `lockstep:${s.clientId}`, this.#tabId, s.clock, (m) => this.#onTab(m));
+    } catch {
+      this.#tabs = null; // a frame denied storage may be denied BroadcastChannel too: this tab alone, then
+    }
     this.#host?.listen();
     const token = loadToken(s.storage, s.clientId) ?? (await this.#tabs?.requestToken(TAB_TOKEN_WAIT_MS)) ?? null;
     if (this.state !== 'starting') return this.state;
@@ -193,15 +215,17 @@ export class Lockstep {
     const s = this.#s;
     this.#token = token;
     saveToken(s.storage, s.clientId, token);
-    const result = await readTokenInfo(this.#api, s.clock, true).catch(() => null); // null: server unreachable
+    const result = await readTokenInfo(this.#api, true).catch(() => null); // null: server unreachable
     if (this.#token?.sid !== token.sid) return this.state; // ended or replaced meanwhile
     if (result && !result.ok && result.status === 401) {
-      const reason = result.problem && result.problem !== 'invalid' ? REASON_OF[result.problem] : null;
-      if (reason && this.#state.can('ended')) this.#end(reason, null);
+      // A token the server never knew is just dropped; one that ended says why.
+      const refusal = result.refusal;
+      if (refusal && !isInvalidToken(refusal) && this.#state.can('ended')) this.#end(signOutReasonOf(refusal) ?? UNNAMED_REVOCATION, null);
       else this.#forget(this.#state.current === 'starting' ? 'signed_out' : null);
       return this.state;
     }
     const info = result?.ok ? result.info : null; // unreachable or failing: signed in as last known, the heartbeat checks again
+    this.#infoKnown = info != null;
     this.#user = info ? info.user : (token.user ?? null);
     if (info) saveToken(s.storage, s.clientId, (this.#token = { ...token, user: info.user, expiresAt: info.expiresAt ?? token.expiresAt }));
     this.#idle.configure(info ?? { idleTimeoutMs: null, idleExpiresAt: null, expiresAt: token.expiresAt });
@@ -217,23 +241,27 @@ export class Lockstep {
   async #checkToken(): Promise<void> {
     const sid = this.#token?.sid;
     if (this.state !== 'signed_in' || !sid) return;
-    const result = await readTokenInfo(this.#api, this.#s.clock, true);
+    const result = await readTokenInfo(this.#api, true);
     if (!result.ok || this.#token?.sid !== sid) return;
+    this.#infoKnown = true;
     this.#user = result.info.user ?? this.#user;
     this.#idle.configure(result.info);
   }
 
-  async #rejected(problem: TokenProblem): Promise<void> {
+  /** A 401: ends the session by its code; a revocation whose reason is not named waits briefly for the channel to say. */
+  async #rejected(refusal: TokenRefusal): Promise<void> {
     if (this.state !== 'signed_in' || this.#signingOut) return;
-    if (problem !== 'revoked') return this.#end(REASON_OF[problem], null);
+    const reason = signOutReasonOf(refusal);
+    if (reason) return this.#end(reason, null);
     const told = await this.#channel.probe(REVOCATION_PROBE_MS);
     this.#end(told?.reason ?? UNNAMED_REVOCATION, told?.initiatingClientId ?? null);
   }
 
-  #activity(at: number, announce: boolean): void {
-    this.#lastActivityCallAt = Math.max(this.#lastActivityCallAt, at);
-    this.#idle.activity(at);
-    if (announce && this.#token) this.#tabs?.post({ type: 'activity', sid: this.#token.sid, at });
+  /** The server told the idle deadline of the current token (here, or in another tab with the same token). */
+  #idleTold(deadline: number | null, announce: boolean): void {
+    if (!this.#token) return;
+    this.#idle.observe(deadline);
+    if (announce && this.#token) this.#tabs?.post({ type: 'idle-deadline', sid: this.#token.sid, idleExpiresAt: deadline });
   }
 
   #onTab(m: TabMessage): void {
@@ -244,8 +272,8 @@ export class Lockstep {
       void this.#adopt(m.token, false);
     } else if (m.type === 'signed-out' && sid && m.sid === sid && isSignOutReason(m.reason)) {
       this.#end(m.reason, m.initiatingClientId ?? null, { selfInitiated: !!m.selfInitiated, fromTab: true });
-    } else if (m.type === 'activity' && sid && m.sid === sid && typeof m.at === 'number') {
-      this.#activity(m.at, false);
+    } else if (m.type === 'idle-deadline' && sid && m.sid === sid && (typeof m.idleExpiresAt === 'number' || m.idleExpiresAt === null)) {
+      this.#idleTold(m.idleExpiresAt, false);
     }
   }
 
@@ -273,6 +301,7 @@ export class Lockstep {
     this.#stopInput = null;
     this.#token = null;
     this.#user = null;
+    this.#infoKnown = false;
     clearToken(this.#s.storage, this.#s.clientId);
     if (next) this.#state.to(next);
     this.#syncHeartbeat();

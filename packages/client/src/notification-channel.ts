@@ -1,20 +1,18 @@
 import type { AuthorizedApi } from './api.ts';
 import { fullJitterDelay, RECONNECT_BASE_MS, RECONNECT_CAP_MS } from './backoff.ts';
 import { ChannelSocket, type ChannelMessage } from './channel-socket.ts';
+import { closeAction } from './close-codes.ts';
 import { LockstepError } from './errors.ts';
 import { isSignOutReason } from './sign-out-messages.ts';
 import type { Clock, LockstepEvents, SignOutReason, WebSocketConstructor } from './types.ts';
-
-/** Close codes of the server's channels (packages/server/src/notify/channel.ts). */
-export const CLOSE = { tokenRevoked: 4001, channelRemoved: 4002, tokenExpired: 4003, unknownChannel: 4004 } as const;
 
 export interface TokenEnd {
   reason: SignOutReason;
   initiatingClientId: string | null;
 }
 
-/** A revocation whose reason the server did not name: most likely a logout elsewhere that ended every token of the user. */
-export const UNNAMED_REVOCATION: SignOutReason = 'universal_logout';
+/** A revocation whose reason the server did not name, or named with a reason this SDK does not know. */
+export const UNNAMED_REVOCATION: SignOutReason = 'revocation';
 
 export interface ChannelDeps {
   api: AuthorizedApi;
@@ -23,7 +21,10 @@ export interface ChannelDeps {
   random: () => number;
   onState(event: LockstepEvents['channel']): void;
   onNotification(message: ChannelMessage): void;
-  /** The server ended the token: with the reason it gave, or null when it closed 4001 without saying why. Never reconnects after. */
+  /**
+   * The channel closed for good because of the token: with the reason the server gave, or null when it did not say
+   * (4001 without `token_revoked`, or a final close code this SDK does not know): then check the token. Never reconnects after.
+   */
   onTokenEnded(end: TokenEnd | null): void;
 }
 
@@ -32,8 +33,8 @@ const CHANNELS_PATH = '/api/v2/notifications/channels';
 
 /**
  * The notification channel as a state machine: idle → connecting → connected ⇄ reconnecting → closed.
- * Transport loss (1006, 1001, errors) reconnects with full-jitter backoff; 4004/4002 create a new channel;
- * 4001, 4003 and `v2.system.token_revoked` end it for good.
+ * Transport loss (codes below 4000, errors) reconnects with full-jitter backoff; 4004 creates a new channel;
+ * every other code of the final range 4000–4999 and `v2.system.token_revoked` close it for good (close-codes.ts).
  */
 export class NotificationChannel {
   #phase: Phase = 'idle';
@@ -175,11 +176,22 @@ export class NotificationChannel {
   #closed(run: number, code: number): void {
     if (run !== this.#run) return;
     this.#socket = null;
-    if (code === CLOSE.tokenRevoked) return this.#tokenEnded(null);
-    if (code === CLOSE.tokenExpired) return this.#tokenEnded({ reason: 'expired', initiatingClientId: null });
-    const fresh = code === CLOSE.unknownChannel || code === CLOSE.channelRemoved;
-    if (fresh) this.#info = null;
-    this.#scheduleRetry(fresh);
+    switch (closeAction(code)) {
+      case 'token_ended':
+      case 'check_token':
+        return this.#tokenEnded(null);
+      case 'token_expired':
+        return this.#tokenEnded({ reason: 'expired', initiatingClientId: null });
+      case 'stay_closed':
+        this.#info = null;
+        this.#halt();
+        return this.#settleProbes(null);
+      case 'new_channel':
+        this.#info = null;
+        return this.#scheduleRetry(true);
+      case 'reconnect':
+        return this.#scheduleRetry(false);
+    }
   }
 
   #tokenEnded(end: TokenEnd | null): void {

@@ -1,5 +1,6 @@
 import { LockstepError } from './errors.ts';
-import type { BroadcastLike, Clock, LocationLike, LockstepOptions, StorageLike, WebSocketConstructor, WindowLike } from './types.ts';
+import { sessionStorageOrMemory } from './memory-storage.ts';
+import type { BroadcastLike, Clock, DocumentLike, LocationLike, LockstepOptions, StorageLike, WebSocketConstructor, WindowLike } from './types.ts';
 
 /** Options with every default filled in and every injectable resolved. */
 export interface Settings {
@@ -12,6 +13,7 @@ export interface Settings {
   activity: 'api' | 'input';
   activityThrottleMs: number;
   allowedHostOrigins: string[];
+  silentTimeoutMs: number;
   fetch: typeof fetch;
   WebSocket: WebSocketConstructor;
   clock: Clock;
@@ -20,6 +22,7 @@ export interface Settings {
   broadcast: ((name: string) => BroadcastLike) | null;
   location: LocationLike;
   window: WindowLike | null;
+  document: DocumentLike | null;
 }
 
 export const browserClock: Clock = {
@@ -29,7 +32,8 @@ export const browserClock: Clock = {
 };
 
 const g = globalThis as Partial<{
-  WebSocket: unknown; BroadcastChannel: new (name: string) => BroadcastLike; sessionStorage: StorageLike; location: LocationLike; window: WindowLike;
+  WebSocket: unknown; BroadcastChannel: new (name: string) => BroadcastLike; location: LocationLike; window: WindowLike;
+  document: DocumentLike;
 }>;
 
 function required<T>(value: T | undefined | null, what: string): T {
@@ -61,13 +65,15 @@ export function resolveOptions(o: LockstepOptions): Settings {
     activity: o.activity ?? 'api',
     activityThrottleMs: positive(o.activityThrottleMs, 30_000, 'activityThrottleMs'),
     allowedHostOrigins: o.allowedHostOrigins ?? [],
+    silentTimeoutMs: positive(o.silentTimeoutMs, 1000, 'silentTimeoutMs'),
     fetch: o.fetch ?? globalThis.fetch.bind(globalThis),
     WebSocket: o.WebSocket ?? required(g.WebSocket as WebSocketConstructor | undefined, 'a WebSocket implementation'),
     clock: o.clock ?? browserClock,
     random: o.random ?? Math.random,
-    storage: o.storage ?? required(g.sessionStorage, 'sessionStorage (or the storage option)'),
+    storage: o.storage ?? sessionStorageOrMemory(),
     broadcast: o.broadcast === undefined ? broadcastDefault : o.broadcast,
     location: o.location ?? required(g.location, 'a location (or the location option)'),
     window: o.window === undefined ? (g.window ?? null) : o.window,
+    document: o.document === undefined ? (g.document ?? null) : o.document,
   };
 }

@@ -1,30 +1,42 @@
+import { responseFromQuery, stateKind, type AuthorizationKind } from './authorization-response.ts';
+import { exchangeCode } from './code-exchange.ts';
 import { LockstepError } from './errors.ts';
-import { jwtClaims, randomString } from './pkce.ts';
+import { sessionStorageOrMemory } from './memory-storage.ts';
+import { browserClock } from './options.ts';
 import { withMarker } from './return-to.ts';
-import { clearReturnTo, saveToken, takePending, type PendingAuthorization } from './session-storage.ts';
+import { clearReturnTo, saveToken, takePending } from './session-storage.ts';
 import type { RedirectCallbackOptions } from './types.ts';
 
 /** Errors of a silent sign-in that mean "the user has to sign in", not "something broke" (OIDC Core §3.1.2.6). */
-const NEEDS_USER = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
+export const NEEDS_USER: ReadonlySet<string> = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
 
-interface TokenResponse {
-  access_token: string;
-  expires_in?: number;
-  id_token?: string;
-}
+/** Where a redirect page goes once it handed a popup or silent answer over: nowhere (the popup closes, the frame is removed). */
+export const HANDED_OVER = 'about:blank';
+/**
+ * The opener closes the popup as soon as it has the answer. The popup closes itself only after this long (an opener
+ * that is gone): closing at once could lose the message, which arrives without a `source` once its window is gone.
+ */
+export const POPUP_SELF_CLOSE_MS = 3000;
 
 /**
- * On the redirect page: exchanges `?code` for a token with the verifier saved by `signIn()`, stores the
- * token for that client in sessionStorage and answers where to go (`location.replace(returnTo)`).
- * A silent sign-in that needs the user answers `returnTo` with the login-required marker (see `isLoginRequired`).
+ * On the redirect page. After a redirect sign-in: exchanges `?code` for a token with the verifier saved by
+ * `signIn()`, stores the token for that client in sessionStorage and answers where to go (`location.replace(returnTo)`);
+ * a silent redirect that needs the user answers `returnTo` with the login-required marker (see `isLoginRequired`).
+ * After a popup or silent sign-in (marked in `state`): posts the answer to the window that started it (the opener,
+ * or the parent frame), addressed to this page's origin only, and answers `about:blank` (a popup first waits to be
+ * closed by its opener, and closes itself after POPUP_SELF_CLOSE_MS otherwise).
  */
 export async function handleRedirectCallback(options: RedirectCallbackOptions): Promise<string> {
-  const storage = options.storage ?? globalThis.sessionStorage;
+  const params = new URLSearchParams((options.location ?? globalThis.location).search);
+  const state = params.get('state');
+  const kind = state ? stateKind(state) : 'redirect';
+  // Before any storage is touched: a silent answer's page is a third-party frame, which may be denied sessionStorage.
+  if (kind !== 'redirect') return handOver(kind, params, options);
+
+  const storage = options.storage ?? sessionStorageOrMemory();
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const issuer = options.issuer.replace(/\/+$/, '');
-  const params = new URLSearchParams((options.location ?? globalThis.location).search);
 
-  const state = params.get('state');
   const pending = state ? takePending(storage, state) : null;
   if (!pending) {
     throw new LockstepError('unknown_state', 'This sign-in response does not match a sign-in started in this tab (unknown or reused state). Start the sign-in again.');
@@ -42,40 +54,26 @@ export async function handleRedirectCallback(options: RedirectCallbackOptions): 
   const code = params.get('code');
   if (!code) throw new LockstepError('authorization_error', 'The sign-in response has neither a code nor an error');
 
-  const token = await exchangeCode(fetchFn, issuer, code, pending, options.redirectUri);
-  saveToken(storage, pending.clientId, {
-    accessToken: token.access_token,
-    expiresAt: typeof token.expires_in === 'number' ? Date.now() + token.expires_in * 1000 : null,
-    sid: randomString(12),
-  });
+  saveToken(storage, pending.clientId, await exchangeCode(fetchFn, issuer, code, pending, Date.now()));
   clearReturnTo(storage, pending.clientId);
   return pending.returnTo;
 }
 
-async function exchangeCode(fetchFn: typeof fetch, issuer: string, code: string, pending: PendingAuthorization, redirectUri: string): Promise<TokenResponse> {
-  const body = new URLSearchParams({
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: pending.redirectUri || redirectUri,
-    code_verifier: pending.codeVerifier,
-    client_id: pending.clientId,
-  });
-  let response: Response;
-  try {
-    response = await fetchFn(`${issuer}/oauth/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body,
-    });
-  } catch (err) {
-    throw new LockstepError('token_exchange_failed', 'Could not reach the sign-in server to finish signing in', { cause: err });
+/** The answer goes, as it is, to the window that holds the verifier; it exchanges the code itself. */
+async function handOver(kind: Exclude<AuthorizationKind, 'redirect'>, params: URLSearchParams, options: RedirectCallbackOptions): Promise<string> {
+  const win = options.window === undefined ? (globalThis as { window?: RedirectCallbackOptions['window'] }).window ?? null : options.window;
+  const target = kind === 'popup' ? win?.opener : win?.parent;
+  if (!target || target === win) {
+    throw new LockstepError('opener_missing', kind === 'popup'
+      ? 'This sign-in window lost the page that opened it. Close it and sign in again from the app.'
+      : 'This silent sign-in answer has no frame to go to. Sign in again from the app.');
   }
-  const json = (await response.json().catch(() => null)) as (Partial<TokenResponse> & { error?: string; error_description?: string }) | null;
-  if (!response.ok || typeof json?.access_token !== 'string') {
-    const why = json?.error ? `${json.error}${json.error_description ? ` (${json.error_description})` : ''}` : `HTTP ${response.status}`;
-    throw new LockstepError('token_exchange_failed', `Finishing the sign-in failed: ${why}`);
+  const origin = options.location?.origin ?? (globalThis as { location?: { origin?: string } }).location?.origin ?? new URL(options.redirectUri).origin;
+  target.postMessage(responseFromQuery(params), origin);
+  if (kind === 'popup') {
+    const clock = options.clock ?? browserClock;
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, POPUP_SELF_CLOSE_MS));
+    win?.close?.();
   }
-  if (json.id_token) {
-    const nonce = jwtClaims(json.id_token)?.nonce;
-    if (nonce !== pending.nonce) throw new LockstepError('nonce_mismatch', 'The ID token does not carry the nonce of this sign-in');
-  }
-  return json as TokenResponse;
+  return HANDED_OVER;
 }

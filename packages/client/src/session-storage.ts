@@ -48,21 +48,29 @@ function write(storage: StorageLike, key: string, value: unknown): void {
   }
 }
 
+function remove(storage: StorageLike, key: string): void {
+  try {
+    storage.removeItem(key);
+  } catch {
+    // storage disabled
+  }
+}
+
 export const isTokenRecord = (v: any): v is TokenRecord => typeof v?.accessToken === 'string' && typeof v.sid === 'string';
 
 export const loadToken = (s: StorageLike, clientId: string) => read<TokenRecord>(s, tokenKey(clientId), isTokenRecord);
 export const saveToken = (s: StorageLike, clientId: string, token: TokenRecord) => write(s, tokenKey(clientId), token);
-export const clearToken = (s: StorageLike, clientId: string) => s.removeItem(tokenKey(clientId));
+export const clearToken = (s: StorageLike, clientId: string) => remove(s, tokenKey(clientId));
 
 export const loadReturnTo = (s: StorageLike, clientId: string) => read<string>(s, returnToKey(clientId), (v) => typeof v === 'string');
 export const saveReturnTo = (s: StorageLike, clientId: string, path: string) => write(s, returnToKey(clientId), path);
-export const clearReturnTo = (s: StorageLike, clientId: string) => s.removeItem(returnToKey(clientId));
+export const clearReturnTo = (s: StorageLike, clientId: string) => remove(s, returnToKey(clientId));
 
 export const savePending = (s: StorageLike, state: string, p: PendingAuthorization) => write(s, pendingKey(state), p);
 
 /** Reads and removes a pending authorization request: a state value is good for one callback only. */
 export function takePending(s: StorageLike, state: string): PendingAuthorization | null {
   const pending = read<PendingAuthorization>(s, pendingKey(state), (v) => typeof v?.codeVerifier === 'string' && typeof v.clientId === 'string');
-  s.removeItem(pendingKey(state));
+  remove(s, pendingKey(state));
   return pending;
 }

@@ -19,8 +19,24 @@ export function describeSignOut(e: { reason: SignOutReason; selfInitiated: boole
       return 'An administrator signed you out';
     case 'global_revocation':
       return "Your organization's identity provider signed you out";
+    case 'idp_logout':
+      return 'Your identity provider signed you out';
+    case 'scheduled_logout':
+      return 'Your organization signed you out at the scheduled time';
     case 'expired':
       return 'Your session expired';
+    case 'revocation':
+      return 'Your session was revoked';
+    case 'refresh_reuse':
+      return 'You were signed out for your security: your session was used in two places';
+    case 'user_deleted':
+      return 'Your account was removed';
+    case 'client_deleted':
+      return 'This app was removed from your organization';
+    case 'invalid_token':
+      return 'Your session is no longer valid';
+    case 'unknown':
+      return 'Your session ended';
   }
 }
 
@@ -34,7 +50,10 @@ function minutes(n: number): string {
   return rounded === 1 ? '1 minute' : `${rounded} minutes`;
 }
 
-const REASONS: readonly SignOutReason[] = ['logout', 'universal_logout', 'idle_timeout', 'admin_logoff', 'global_revocation', 'expired'];
+const REASONS: readonly SignOutReason[] = [
+  'logout', 'universal_logout', 'idle_timeout', 'admin_logoff', 'global_revocation', 'expired', 'revocation', 'refresh_reuse',
+  'user_deleted', 'client_deleted', 'idp_logout', 'scheduled_logout', 'invalid_token', 'unknown',
+];
 
 export function isSignOutReason(value: unknown): value is SignOutReason {
   return REASONS.includes(value as SignOutReason);

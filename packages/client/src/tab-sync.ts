@@ -7,11 +7,11 @@ export type TabMessage =
   | { type: 'token-offer'; to: string; token: TokenRecord }
   | { type: 'signed-in'; token: TokenRecord }
   | { type: 'signed-out'; sid: string; reason: SignOutReason; initiatingClientId: string | null; selfInitiated: boolean }
-  | { type: 'activity'; sid: string; at: number };
+  | { type: 'idle-deadline'; sid: string; idleExpiresAt: number | null };
 
 /**
  * Tabs of the same client share one token and one state: a new tab asks the others for the token,
- * a sign-out in one tab ends the others, activity in one tab moves the idle deadline of all.
+ * a sign-out in one tab ends the others, and the idle deadline one tab hears from the server holds for all.
  */
 export class TabSync {
   readonly #channel: BroadcastLike;

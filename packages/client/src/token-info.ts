@@ -1,17 +1,18 @@
-import { TOKEN_INFO_PATH, type AuthorizedApi } from './api.ts';
-import type { Clock, LockstepUser } from './types.ts';
-import { tokenProblem, type TokenProblem } from './www-authenticate.ts';
+import { TOKEN_CHECK_PATH, TOKEN_INFO_PATH, type AuthorizedApi } from './api.ts';
+import { idleDeadlineOf } from './idle-header.ts';
+import { readRefusal, type TokenRefusal } from './token-refusal.ts';
+import type { LockstepUser } from './types.ts';
 
 /** `GET /api/v2/tokens/me`, in the units the SDK works with (ms epoch). */
 export interface TokenInfo {
   user: LockstepUser | null;
   idleExpiresAt: number | null;
-  /** null: no idle timeout applies to this token. */
+  /** null: no idle timeout applies to this token (or the server does not say). */
   idleTimeoutMs: number | null;
   expiresAt: number | null;
 }
 
-export type TokenInfoResult = { ok: true; info: TokenInfo } | { ok: false; status: number; problem: TokenProblem | null };
+export type TokenInfoResult = { ok: true; info: TokenInfo } | { ok: false; status: number; refusal: TokenRefusal | null };
 
 interface TokenInfoBody {
   user?: LockstepUser | null;
@@ -26,19 +27,20 @@ const time = (iso: string | null | undefined) => {
 };
 
 /**
- * Reads the token's info; `preserve` asks the server not to count the call as activity.
- * Throws only when the server cannot be reached.
+ * Reads the token's info; `preserve` (`?preserveIdleTTL=true`) asks the server not to count the call as activity.
+ * The deadline is the one of `Lockstep-Idle-Expires`, else the body's. Throws only when the server cannot be reached.
  */
-export async function readTokenInfo(api: AuthorizedApi, clock: Clock, preserve: boolean): Promise<TokenInfoResult> {
-  const startedAt = clock.now();
-  const { response, body } = await api.json<TokenInfoBody>(`${TOKEN_INFO_PATH}${preserve ? '?preserveIdleTTL=true' : ''}`);
-  if (!body) return { ok: false, status: response.status, problem: response.status === 401 ? tokenProblem(response.headers.get('www-authenticate')) : null };
-  const idleExpiresAt = time(body.idleExpiresAt);
-  let idleTimeoutMs: number | null = typeof body.idleTimeoutSeconds === 'number' ? body.idleTimeoutSeconds * 1000 : null;
-  if (body.idleTimeoutSeconds === undefined && idleExpiresAt != null) {
-    // A server without idleTimeoutSeconds: a call that counts as activity puts the deadline one timeout after it.
-    if (preserve) return readTokenInfo(api, clock, false);
-    idleTimeoutMs = Math.max(1000, Math.round((idleExpiresAt - startedAt) / 1000) * 1000);
-  }
-  return { ok: true, info: { user: body.user ?? null, idleExpiresAt, idleTimeoutMs, expiresAt: time(body.expiresAt) } };
+export async function readTokenInfo(api: AuthorizedApi, preserve: boolean): Promise<TokenInfoResult> {
+  const { response, body } = await api.json<TokenInfoBody>(preserve ? TOKEN_CHECK_PATH : TOKEN_INFO_PATH);
+  if (!body) return { ok: false, status: response.status, refusal: response.status === 401 ? await readRefusal(response) : null };
+  const told = idleDeadlineOf(response, TOKEN_INFO_PATH);
+  return {
+    ok: true,
+    info: {
+      user: body.user ?? null,
+      idleExpiresAt: told !== undefined ? told : time(body.idleExpiresAt),
+      idleTimeoutMs: typeof body.idleTimeoutSeconds === 'number' ? body.idleTimeoutSeconds * 1000 : null,
+      expiresAt: time(body.expiresAt),
+    },
+  };
 }

@@ -8,8 +8,33 @@ export interface LockstepUser {
   name: string;
 }
 
-/** Why a session ended. The first five are the server's `token_revoked` reasons; `expired` is plain token expiry. */
-export type SignOutReason = 'logout' | 'universal_logout' | 'idle_timeout' | 'admin_logoff' | 'global_revocation' | 'expired';
+/**
+ * Why a session ended. The revocation reasons are the server's (`token.revoked` with `reason`, or the channel's
+ * `token_revoked`); `idle_timeout` and `expired` are the codes `token.idle_timeout` and `token.expired`;
+ * `invalid_token` is `token.unknown`/`token.malformed`/`token.missing`; `unknown` is a code (or a reason) this SDK
+ * does not know yet.
+ */
+export type SignOutReason =
+  | 'logout' | 'universal_logout' | 'idle_timeout' | 'admin_logoff' | 'global_revocation' | 'expired'
+  | 'revocation' | 'refresh_reuse' | 'user_deleted' | 'client_deleted' | 'idp_logout' | 'scheduled_logout'
+  | 'invalid_token' | 'unknown';
+
+/** How `signIn()` ended. `redirecting`: the page is leaving for the sign-in page. */
+export type SignInOutcome = 'redirecting' | 'signed_in' | 'login_required' | 'cancelled' | 'popup_blocked';
+
+/**
+ * `redirect`: this page goes to the sign-in page and comes back. `popup`: the sign-in page opens in a popup, this page
+ * stays. `silent`: a hidden iframe with `prompt=none` (answers `login_required` within `silentTimeoutMs`).
+ * Default: `silent`, then `popup`, when the page is framed by another origin; `redirect` otherwise.
+ */
+export type SignInDisplay = 'redirect' | 'popup' | 'silent';
+
+export interface SignInOptions {
+  display?: SignInDisplay;
+  prompt?: 'none' | 'login';
+  /** Redirect flow only: the screen to come back to (same origin). */
+  returnTo?: string;
+}
 
 export type ChannelState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -17,13 +42,15 @@ export interface LockstepEvents {
   stateChange: { state: LockstepState };
   signedIn: { user: LockstepUser | null; idleExpiresAt: number | null };
   signedOut: { reason: SignOutReason; initiatingClientId: string | null; selfInitiated: boolean; message: string; idleTimeoutMinutes: number | null };
-  /** Emitted once per deadline, `idleWarningMs` before it. */
+  /** Emitted once per deadline (the server's, from `Lockstep-Idle-Expires`), `idleWarningMs` before it. */
   idleWarning: { idleExpiresAt: number; msLeft: number };
-  /** The idle deadline moved later after an `idleWarning` (activity here, in another tab, or `staySignedIn()`): hide the warning. */
+  /** The server's idle deadline moved later after an `idleWarning` (activity here, in another tab, `staySignedIn()`): hide the warning. */
   idleReset: { idleExpiresAt: number | null };
   /** `attempt` (1 = first retry) and `delayMs` come with `reconnecting`. */
   channel: { state: ChannelState; attempt?: number; delayMs?: number };
   notification: { topicName: string; eventBody: Record<string, unknown> };
+  /** The sign-in popup could not open (no user gesture): show a "Sign in" button that calls `signIn({ display: 'popup' })`. */
+  signInBlocked: { reason: 'popup_blocked' };
 }
 
 /** Time, injectable so tests run minutes in microseconds. */
@@ -61,6 +88,8 @@ export interface BroadcastLike {
 /** The part of `window.location` the SDK uses. */
 export interface LocationLike {
   readonly href: string;
+  /** The origins of the frames around this one, innermost first (Chromium, Safari). */
+  readonly ancestorOrigins?: ArrayLike<string>;
   readonly pathname: string;
   readonly search: string;
   readonly hash: string;
@@ -70,13 +99,44 @@ export interface LocationLike {
 export interface MessageEventLike {
   origin: string;
   data: unknown;
+  /** The window that posted the message. */
+  source?: unknown;
 }
 
-/** The part of `window` the SDK uses: input listeners, host-page messages, the parent frame. */
+/** A window the SDK can post to (a parent frame, an opener). */
+export interface MessageTargetLike {
+  postMessage(message: unknown, targetOrigin: string): void;
+}
+
+/** The sign-in popup, as `window.open` answers it. */
+export interface PopupLike {
+  readonly closed: boolean;
+  close(): void;
+  readonly location: { replace(url: string): void };
+}
+
+/** The part of `window` the SDK uses: input listeners, host-page messages, the parent frame, popups. */
 export interface WindowLike {
   addEventListener(type: string, listener: (event: any) => void, options?: AddEventListenerOptions | boolean): void;
   removeEventListener(type: string, listener: (event: any) => void, options?: EventListenerOptions | boolean): void;
-  readonly parent?: { postMessage(message: unknown, targetOrigin: string): void } | null;
+  readonly parent?: MessageTargetLike | null;
+  /** The top frame: not this window when the page is framed. */
+  readonly top?: unknown;
+  open?(url: string, target: string, features: string): PopupLike | null;
+}
+
+/** An iframe element, as the silent sign-in uses it. */
+export interface FrameElementLike {
+  src: string;
+  readonly contentWindow: unknown;
+  setAttribute(name: string, value: string): void;
+  remove(): void;
+}
+
+/** The part of `document` the silent sign-in uses: one hidden iframe. */
+export interface DocumentLike {
+  createElement(tag: 'iframe'): FrameElementLike;
+  readonly body: { appendChild(node: any): unknown } | null;
 }
 
 export interface LockstepOptions {
@@ -86,7 +146,7 @@ export interface LockstepOptions {
   redirectUri: string;
   /** Default `openid profile email`. */
   scope?: string;
-  /** Token check while no channel is up (default 30000). */
+  /** Token check while no channel is up, `HEAD /api/v2/tokens/me?preserveIdleTTL=true`: never activity (default 30000). */
   heartbeatIntervalMs?: number;
   /** Emit `idleWarning` this long before the idle deadline (default 60000). */
   idleWarningMs?: number;
@@ -96,6 +156,8 @@ export interface LockstepOptions {
   activityThrottleMs?: number;
   /** Embedded in an iframe: parent origins whose `{type:'lockstep:activity'}` messages count, and that are told about sign-out. */
   allowedHostOrigins?: string[];
+  /** How long a silent sign-in waits for its answer before it counts as `login_required` (default 1000). */
+  silentTimeoutMs?: number;
   fetch?: typeof fetch;
   WebSocket?: WebSocketConstructor;
   clock?: Clock;
@@ -104,6 +166,7 @@ export interface LockstepOptions {
   broadcast?: ((name: string) => BroadcastLike) | null;
   location?: LocationLike;
   window?: WindowLike | null;
+  document?: DocumentLike | null;
 }
 
 export interface RedirectCallbackOptions {
@@ -111,5 +174,10 @@ export interface RedirectCallbackOptions {
   redirectUri: string;
   fetch?: typeof fetch;
   storage?: StorageLike;
-  location?: Pick<LocationLike, 'search'>;
+  /** `origin`: where the page is (default: the redirect URI's origin); popup and silent answers are posted to it only. */
+  location?: Pick<LocationLike, 'search'> & { readonly origin?: string };
+  /** The callback page's window: its opener (popup sign-in) or parent (silent sign-in) gets the answer. */
+  window?: { readonly opener?: MessageTargetLike | null; readonly parent?: MessageTargetLike | null; close?(): void } | null;
+  /** Timers (the popup's fallback self-close). */
+  clock?: Clock;
 }

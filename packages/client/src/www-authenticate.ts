@@ -1,21 +1,19 @@
 /**
- * What a 401 says about the token, read from `WWW-Authenticate: Bearer error="invalid_token", error_description="..."`.
- * The server names the problem: "...has been revoked", "...expired after the idle timeout", "...has expired".
+ * A `WWW-Authenticate` challenge, read as RFC 9110 auth-params:
+ * `Bearer error="invalid_token", error_description="...", code="token.revoked", reason="logout"`.
  */
-export type TokenProblem = 'revoked' | 'idle_timeout' | 'expired' | 'invalid';
-
-export function tokenProblem(header: string | null): TokenProblem | null {
-  if (!header || !/^\s*bearer\b/i.test(header)) return null;
-  const params = authParams(header.replace(/^\s*bearer\s*/i, ''));
-  if (params.error !== 'invalid_token') return null;
-  const description = (params.error_description ?? '').toLowerCase();
-  if (description.includes('idle')) return 'idle_timeout';
-  if (description.includes('revoked')) return 'revoked';
-  if (description.includes('expired')) return 'expired';
-  return 'invalid';
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
 }
 
-/** `a="x", b=y` → {a:'x', b:'y'} (RFC 9110 auth-params, quoted strings with backslash escapes). */
+export function parseChallenge(header: string | null): Challenge | null {
+  const match = header ? /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(.*)$/s.exec(header) : null;
+  if (!match) return null;
+  return { scheme: match[1]!.toLowerCase(), params: authParams(match[2]!) };
+}
+
+/** `a="x", b=y` → {a:'x', b:'y'} (quoted strings with backslash escapes; names lower-cased). */
 function authParams(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const re = /([A-Za-z0-9_\-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;

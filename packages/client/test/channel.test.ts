@@ -38,7 +38,7 @@ describe('notification channel', () => {
     assert.equal(tab.events.signedOut?.[0]?.message, 'You signed out');
   });
 
-  it('close 4001 without a message → no reconnect; the reason comes from the server check', async () => {
+  it('close 4001 without a token_revoked event → no reconnect; the reason comes from the token check (its 401 code)', async () => {
     const browser = fakeBrowser();
     const tab = await connectedTab(browser);
     browser.server.tokens.get('t1')!.problem = 'idle';
@@ -123,6 +123,59 @@ describe('notification channel', () => {
     browser.lastSocket().open();
     assert.equal(tab.lockstep.state, 'signed_in');
   });
+
+  it('close 4002 (channel removed) → no reconnect, no new channel; signed in on the preserveIdleTTL heartbeat', async () => {
+    const browser = fakeBrowser();
+    const tab = await connectedTab(browser, 't1', { heartbeatIntervalMs: 10_000 });
+    browser.lastSocket().serverClose(4002, 'replaced by a newer connection');
+    await browser.clock.advance(60_000);
+    assert.equal(browser.sockets.length, 1, 'never reconnects');
+    assert.deepEqual(browser.server.seen('POST /api/v2/notifications/channels'), ['POST /api/v2/notifications/channels'], 'no new channel');
+    assert.equal(tab.events.channel?.at(-1)?.state, 'closed');
+    assert.equal(tab.lockstep.state, 'signed_in');
+    assert.equal(browser.server.seen('HEAD /api/v2/tokens/me?preserveIdleTTL=true').length, 6);
+  });
+
+  for (const code of [4000, 4005, 4500, 4999]) {
+    it(`close ${code} (final range, unknown to the SDK) → no reconnect; a live token stays signed in on the heartbeat`, async () => {
+      const browser = fakeBrowser();
+      const tab = await connectedTab(browser, 't1', { heartbeatIntervalMs: 10_000 });
+      const before = browser.server.requests.length;
+      browser.lastSocket().serverClose(code);
+      await browser.clock.advance(0);
+      assert.deepEqual(browser.server.seen().slice(before), ['GET /api/v2/tokens/me?preserveIdleTTL=true'], 'checks the token, not as activity');
+      assert.equal(tab.lockstep.state, 'signed_in');
+      await browser.clock.advance(30_000);
+      assert.equal(browser.sockets.length, 1, 'never reconnects to that channel');
+      assert.deepEqual(browser.server.seen().slice(before + 1), Array(3).fill('HEAD /api/v2/tokens/me?preserveIdleTTL=true'));
+    });
+  }
+
+  it('close 4321 (final, unknown) and the token check answers 401 → ended by its code', async () => {
+    const browser = fakeBrowser();
+    const tab = await connectedTab(browser);
+    browser.server.tokens.get('t1')!.refusal = { code: 'token.revoked', reason: 'user_deleted' };
+    browser.lastSocket().serverClose(4321);
+    await browser.clock.advance(0);
+    assert.equal(tab.lockstep.state, 'ended');
+    assert.deepEqual(tab.events.signedOut?.map((e) => [e.reason, e.message]), [['user_deleted', 'Your account was removed']]);
+    await browser.clock.advance(60_000);
+    assert.equal(browser.sockets.length, 1);
+  });
+
+  for (const code of [1001, 1011, 1012, 3000, 3999]) {
+    it(`close ${code} (below 4000) → reconnects to the same channel after a full-jitter delay`, async () => {
+      const browser = fakeBrowser();
+      const tab = await connectedTab(browser);
+      browser.setRandom(0.5);
+      browser.lastSocket().serverClose(code);
+      assert.deepEqual(tab.events.channel?.at(-1), { state: 'reconnecting', attempt: 1, delayMs: 250 });
+      await browser.clock.advance(250);
+      assert.equal(browser.sockets.length, 2);
+      assert.equal(browser.lastSocket().url, browser.sockets[0]!.url);
+      assert.equal(browser.server.seen(/tokens\/me/).length, 1, 'only the start check: the token is not questioned');
+    });
+  }
 
   it('subscribe POSTs [{id}] and delivers topic messages as notification events; heartbeats stay internal', async () => {
     const browser = fakeBrowser();

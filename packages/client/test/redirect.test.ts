@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isLoginRequired, Lockstep, LockstepError } from '../src/index.ts';
 import { CLIENT_ID, connectedTab, fakeBrowser, REDIRECT_URI, type Browser, type Tab } from './fakes/env.ts';
+import { until } from './fakes/clock.ts';
 import { ISSUER } from './fakes/server.ts';
 
 const b64url = (buf: Buffer) => buf.toString('base64url');
@@ -150,5 +151,48 @@ describe('sign-in redirect', () => {
     assert.equal(JSON.parse(tab.storage.getItem(`lockstep:pending:${state}`)!).returnTo, '/');
     const same = (await signInFrom(tab, { returnTo: 'https://app.test/a?b=1' })).searchParams.get('state')!;
     assert.equal(JSON.parse(tab.storage.getItem(`lockstep:pending:${same}`)!).returnTo, '/a?b=1');
+  });
+});
+
+describe('the redirect page of a popup or silent sign-in hands the answer over', () => {
+  const recorder = () => ({ posted: [] as { message: unknown; targetOrigin: string }[], postMessage(message: unknown, targetOrigin: string) { this.posted.push({ message, targetOrigin }); } });
+
+  it('popup (state p.…): posts code, state and iss to window.opener for its own origin only; the opener closes it (else it does, late)', async () => {
+    const browser = fakeBrowser();
+    const opener = recorder();
+    let closed = false;
+    const page = browser.tab();
+    let returnTo: string | null = null;
+    void Lockstep.handleRedirectCallback({
+      issuer: ISSUER, redirectUri: REDIRECT_URI, fetch: browser.server.fetch, storage: page.storage, clock: browser.clock,
+      location: { search: `?code=abc&state=p.xyz&iss=${encodeURIComponent(ISSUER)}`, origin: 'https://app.test' },
+      window: { opener, parent: null, close: () => void (closed = true) },
+    }).then((r) => (returnTo = r));
+    await until(() => opener.posted.length > 0, 'the answer posted to the opener');
+    assert.deepEqual(opener.posted, [{
+      message: { type: 'lockstep:authorization-response', state: 'p.xyz', code: 'abc', iss: ISSUER }, targetOrigin: 'https://app.test',
+    }]);
+    await browser.clock.advance(2999);
+    assert.equal(closed, false, 'not closed at once: a message from a closed window arrives without its source');
+    await browser.clock.advance(1);
+    assert.equal(closed, true, 'an opener that did not close it: the popup closes itself');
+    assert.equal(returnTo, 'about:blank');
+    assert.deepEqual(browser.server.requests, [], 'the code is not exchanged here: the opener holds the verifier');
+  });
+
+  it('silent (state s.…): posts the error to window.parent; the origin defaults to the redirect URI’s', async () => {
+    const parent = recorder();
+    const returnTo = await Lockstep.handleRedirectCallback({
+      issuer: ISSUER, redirectUri: REDIRECT_URI, location: { search: '?error=login_required&state=s.abc' }, window: { opener: null, parent },
+    });
+    assert.equal(returnTo, 'about:blank');
+    assert.deepEqual(parent.posted, [{ message: { type: 'lockstep:authorization-response', state: 's.abc', error: 'login_required' }, targetOrigin: 'https://app.test' }]);
+  });
+
+  it('a popup answer without an opener (opened by hand, or the opener is gone) is a clear error', async () => {
+    await assert.rejects(
+      Lockstep.handleRedirectCallback({ issuer: ISSUER, redirectUri: REDIRECT_URI, location: { search: '?code=a&state=p.x' }, window: { opener: null } }),
+      (err: LockstepError) => err.code === 'opener_missing',
+    );
   });
 });

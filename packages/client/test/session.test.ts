@@ -92,7 +92,7 @@ describe('session state machine', () => {
     assert.equal(tab.events.signedOut?.[0]?.reason, 'logout');
   });
 
-  it('fetch adds the bearer token, counts as activity, and a 401 "revoked" ends the session', async () => {
+  it('fetch adds the bearer token, takes the deadline the server answers, and a 401 token.revoked ends the session by its reason', async () => {
     const browser = fakeBrowser();
     const tab = await connectedTab(browser);
     const before = tab.lockstep.idleExpiresAt!;
@@ -102,20 +102,21 @@ describe('session state machine', () => {
     const seen = browser.server.requests.at(-1)!;
     assert.equal(seen.headers.get('authorization'), 'Bearer t1');
     assert.equal(seen.headers.get('accept'), 'application/json');
-    assert.equal(tab.lockstep.idleExpiresAt, before + 5000, 'the idle deadline moved with the call');
+    assert.equal(tab.lockstep.idleExpiresAt, before + 5000, 'the idle deadline the server answered');
 
     browser.server.tokens.get('t1')!.problem = 'revoked';
+    browser.server.tokens.get('t1')!.revokeReason = 'universal_logout';
     browser.lastSocket().serverClose(1006); // the channel cannot tell why any more
     const refused = await tab.lockstep.fetch('/api/v2/users/u1/presence');
     assert.equal(refused.status, 401);
-    await browser.clock.advance(1000);
-    assert.equal(tab.lockstep.state, 'ended');
+    await browser.clock.advance(0);
+    assert.equal(tab.lockstep.state, 'ended', 'at once: the 401 names the reason');
     assert.equal(tab.events.signedOut?.[0]?.reason, 'universal_logout');
     assert.equal(tab.events.signedOut?.[0]?.selfInitiated, false);
     assert.equal(tab.events.signedOut?.[0]?.message, 'You signed out in another app');
   });
 
-  it('a 401 "revoked" asks the channel why: a late reconnect to the ended channel names the reason', async () => {
+  it('a 401 token.revoked without a reason asks the channel why: a late reconnect to the ended channel names it', async () => {
     const browser = fakeBrowser();
     const tab = await connectedTab(browser);
     browser.lastSocket().serverClose(1006);
@@ -131,7 +132,7 @@ describe('session state machine', () => {
     assert.deepEqual(tab.events.signedOut?.map((e) => [e.reason, e.initiatingClientId, e.message]), [['admin_logoff', 'automation', 'An administrator signed you out']]);
   });
 
-  it('a 401 "expired after the idle timeout" from fetch ends with idle_timeout', async () => {
+  it('a 401 token.idle_timeout from fetch ends with idle_timeout', async () => {
     const browser = fakeBrowser();
     const tab = await connectedTab(browser);
     browser.server.tokens.get('t1')!.problem = 'idle';

@@ -54,8 +54,9 @@ describe('tabs of one client share one token and one state', () => {
     assert.deepEqual(second.events.signedOut?.map((e) => [e.reason, e.initiatingClientId, e.message]), [['admin_logoff', 'automation', 'An administrator signed you out']]);
   });
 
-  it("activity in one tab moves the other tab's idle deadline", async () => {
+  it('the deadline one tab hears from the server holds in the other tabs (activity moves it; an excluded poll does not)', async () => {
     const browser = fakeBrowser();
+    browser.server.excludedPaths.add('/api/v2/queues/q1/stats');
     const first = await connectedTab(browser);
     const second = browser.tab();
     const started = second.lockstep.start();
@@ -64,7 +65,15 @@ describe('tabs of one client share one token and one state', () => {
     await browser.clock.advance(120_000);
     await first.lockstep.fetch('/api/v2/users');
     await browser.clock.advance(0);
-    assert.equal(second.lockstep.idleExpiresAt, browser.clock.now() + 600_000);
+    const moved = browser.clock.now() + 600_000;
+    assert.equal(second.lockstep.idleExpiresAt, moved);
+    assert.deepEqual(browser.bus.log.at(-1)?.data, { type: 'idle-deadline', sid: 'sid-t1', idleExpiresAt: moved });
+
+    await browser.clock.advance(60_000);
+    await first.lockstep.fetch('/api/v2/queues/q1/stats');
+    await browser.clock.advance(0);
+    assert.equal(first.lockstep.idleExpiresAt, moved);
+    assert.equal(second.lockstep.idleExpiresAt, moved);
   });
 
   it('a sign-out of another token (another session) does not end this tab', async () => {

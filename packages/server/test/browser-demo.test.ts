@@ -67,6 +67,90 @@ describe('demo clients in Chromium', { skip }, () => {
     await context.close();
   });
 
+  test('cross-site CRM (server.crmUrl): the widget signs in through the popup with no password; universal logout reaches it', async (t) => {
+    // RunningServer.crmUrl: the CRM host page on a second site (localhost against 127.0.0.1), null when the demo is off.
+    const crmUrl = (server as { crmUrl?: string | null }).crmUrl;
+    if (!crmUrl) return t.skip('this server does not serve the CRM host page on a second site yet (RunningServer.crmUrl)');
+    assert.notEqual(new URL(crmUrl).hostname, new URL(server.url).hostname, 'another site than Lockstep');
+    await setUniversal(true);
+    const context = await chromium.newContext();
+    const agent = await context.newPage();
+    await signInAgent(agent);
+
+    const crm = await context.newPage();
+    const popupOpened = context.waitForEvent('page', { timeout: 10_000 });
+    await crm.goto(crmUrl);
+    const frame = crm.frameLocator('[data-testid=crm-iframe]');
+    // Framed by another site, the SDK tries a silent sign-in first: the sign-in cookie is not sent to a third-party
+    // frame, so it answers login_required within a second; then the popup, a top-level window, has the session.
+    const popup = await popupOpened;
+    const widgetText = () => frame.locator('body').innerText().catch((err: Error) => err.message);
+    await frame.getByTestId('embedded-signed-in').waitFor({ timeout: 10_000 }).catch(async (err: Error) => {
+      throw new Error(`the widget did not sign in; it shows: ${await widgetText()}`, { cause: err });
+    });
+    await popup.waitForEvent('close', { timeout: 5000 }).catch(() => undefined);
+    assert.equal(popup.isClosed(), true, 'the popup closed itself after handing the code to the widget');
+    assert.equal(await frame.locator('input[name=password]').count(), 0, 'no password in the widget');
+    const widget = (await (await crm.locator('[data-testid=crm-iframe]').elementHandle())!.contentFrame())!;
+    assert.equal(new URL(widget.url()).origin, new URL(server.url).origin, 'the widget runs on Lockstep’s origin inside the CRM’s site');
+    await widget.evaluate(() => {
+      const w = window as any;
+      w.__loadedOnce = true;
+      // When the signed-out screen appears, by the browser's clock: the latency without Playwright's click mechanics.
+      new MutationObserver(() => {
+        if (w.__signedOutAt == null && document.querySelector('[data-testid=signed-out]')) w.__signedOutAt = Date.now();
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await screenshot(crm, 'demo-6-cross-site-crm-signed-in');
+
+    await agent.bringToFront(); // the agent switches to the agent app and logs out there
+    await agent.getByTestId('logout').evaluate((button) => button.addEventListener('click', () => ((window as any).__clickedAt = Date.now())));
+    await agent.getByTestId('logout').click();
+    await frame.getByTestId('signed-out').waitFor({ timeout: 1000 });
+    const elapsed = (await widget.evaluate(() => (window as any).__signedOutAt as number)) - (await agent.evaluate(() => (window as any).__clickedAt as number));
+    assert.ok(elapsed >= 0 && elapsed < 1000, `the widget showed the signed-out screen ${elapsed} ms after the click`);
+    assert.equal(await frame.getByTestId('signed-out-reason').textContent(), 'You signed out in another app');
+    assert.equal(await widget.evaluate(() => (window as any).__loadedOnce), true, 'no reload');
+    await crm.getByTestId('host-banner').getByText(/signed out in another app/).waitFor({ timeout: 1000 });
+    await screenshot(crm, 'demo-6-cross-site-crm-signed-out-universal');
+    console.log(`# cross-site CRM widget showed the signed-out screen ${elapsed} ms after the click (browser clock)`);
+    await context.close();
+  });
+
+  test('cross-site CRM behind a popup blocker: the widget shows "Sign in"; its click opens the popup; no password', async (t) => {
+    const crmUrl = (server as { crmUrl?: string | null }).crmUrl;
+    if (!crmUrl) return t.skip('this server does not serve the CRM host page on a second site yet (RunningServer.crmUrl)');
+    const context = await chromium.newContext();
+    // Playwright turns Chromium's popup blocker off; this one blocks as browsers do: a popup only while a click in
+    // this frame is being handled (the SDK opens it synchronously in the click).
+    await context.addInitScript(() => {
+      const open = window.open.bind(window);
+      let handlingClick = false;
+      window.addEventListener('click', () => {
+        handlingClick = true;
+        setTimeout(() => (handlingClick = false));
+      }, true);
+      window.open = (...args: Parameters<typeof window.open>) => (handlingClick ? open(...args) : null);
+    });
+    const agent = await context.newPage();
+    await signInAgent(agent);
+    const crm = await context.newPage();
+    await crm.goto(crmUrl);
+    const frame = crm.frameLocator('[data-testid=crm-iframe]');
+    // Silent sign-in said login_required, then the popup was blocked: the widget asks for a click.
+    await frame.getByTestId('sign-in-note').waitFor({ timeout: 10_000 }).catch(async (err: Error) => {
+      throw new Error(`no "Sign in" button; the widget shows: ${await frame.locator('body').innerText().catch((e: Error) => e.message)}`, { cause: err });
+    });
+    await screenshot(crm, 'demo-7-cross-site-crm-popup-blocked');
+    const popupOpened = context.waitForEvent('page', { timeout: 5000 });
+    await frame.getByTestId('sign-in-again').click();
+    await popupOpened;
+    await frame.getByTestId('embedded-signed-in').waitFor({ timeout: 10_000 });
+    assert.equal(await frame.locator('input[name=password]').count(), 0);
+    await screenshot(crm, 'demo-7-cross-site-crm-signed-in-after-click');
+    await context.close();
+  });
+
   test('universal logout off: the CRM iframe stays signed in when the agent app logs out', async () => {
     await setUniversal(false);
     const context = await chromium.newContext();

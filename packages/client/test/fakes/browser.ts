@@ -1,4 +1,4 @@
-import type { BroadcastLike, LocationLike, WindowLike } from '../../src/types.ts';
+import type { BroadcastLike, DocumentLike, FrameElementLike, LocationLike, PopupLike, WindowLike } from '../../src/types.ts';
 
 /** sessionStorage in memory. */
 export class MemoryStorage implements Storage {
@@ -60,6 +60,8 @@ class FakeBroadcastChannel implements BroadcastLike {
 
 export class FakeLocation implements LocationLike {
   readonly assigned: string[] = [];
+  /** Set when the page is framed: the origins of the frames around it. */
+  ancestorOrigins?: string[];
   #url: URL;
   constructor(href: string) {
     this.#url = new URL(href);
@@ -85,10 +87,38 @@ export class FakeLocation implements LocationLike {
   }
 }
 
-/** A window with event listeners, and a parent frame that records what it was sent. */
+/** A window opened by `window.open`: records where it was sent; the test (as the user) can close it. */
+export class FakePopup implements PopupLike {
+  closed = false;
+  readonly navigations: string[] = [];
+  readonly location = { replace: (url: string) => void this.navigations.push(url) };
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** A window with event listeners, a parent frame that records what it was sent, and popups that open unless blocked. */
 export class FakeWindow implements WindowLike {
   readonly #listeners = new Map<string, Set<(event: any) => void>>();
   readonly parent = { posted: [] as { message: unknown; targetOrigin: string }[], postMessage(message: unknown, targetOrigin: string) { this.posted.push({ message, targetOrigin }); } };
+  /** This window itself, or (framed) the top frame of another origin. */
+  top: unknown = this;
+  /** The popup blocker: `open` answers null (no user gesture). */
+  blockPopups = false;
+  readonly popups: { popup: FakePopup; url: string; target: string; features: string }[] = [];
+
+  open(url: string, target: string, features: string): FakePopup | null {
+    if (this.blockPopups) return null;
+    const popup = new FakePopup();
+    this.popups.push({ popup, url, target, features });
+    return popup;
+  }
+
+  get lastPopup(): FakePopup {
+    const last = this.popups.at(-1);
+    if (!last) throw new Error('no popup was opened');
+    return last.popup;
+  }
 
   addEventListener(type: string, listener: (event: any) => void): void {
     let set = this.#listeners.get(type);
@@ -103,5 +133,33 @@ export class FakeWindow implements WindowLike {
   }
   listenerCount(type: string): number {
     return this.#listeners.get(type)?.size ?? 0;
+  }
+}
+
+/** An iframe element: `contentWindow` is a stand-in for the frame's window (the `source` of its messages). */
+export class FakeFrame implements FrameElementLike {
+  src = '';
+  readonly contentWindow = { frame: true };
+  readonly attributes = new Map<string, string>();
+  removed = false;
+  setAttribute(name: string, value: string): void {
+    this.attributes.set(name, value);
+  }
+  remove(): void {
+    this.removed = true;
+  }
+}
+
+/** A document that creates iframes and records those appended to its body. */
+export class FakeDocument implements DocumentLike {
+  readonly frames: FakeFrame[] = [];
+  readonly body = { appendChild: (node: FakeFrame) => void this.frames.push(node) };
+  createElement(_tag: 'iframe'): FakeFrame {
+    return new FakeFrame();
+  }
+  get lastFrame(): FakeFrame {
+    const last = this.frames.at(-1);
+    if (!last) throw new Error('no iframe was added');
+    return last;
   }
 }

@@ -55,3 +55,15 @@ export class FakeClock implements Clock {
     await settle();
   }
 }
+
+/**
+ * Waits (in real time, without moving the fake clock) until `condition` holds: for work that finishes outside the
+ * promise chain, such as Web Crypto's digest of the PKCE verifier. Fails after `timeoutMs` of real time.
+ */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,6 +1,6 @@
 import { Lockstep } from '../../src/index.ts';
 import type { LockstepEvents, LockstepOptions } from '../../src/types.ts';
-import { BroadcastBus, FakeLocation, FakeWindow, MemoryStorage } from './browser.ts';
+import { BroadcastBus, FakeDocument, FakeLocation, FakeWindow, MemoryStorage } from './browser.ts';
 import { FakeClock } from './clock.ts';
 import { ISSUER, FakeServer } from './server.ts';
 import { fakeWebSocketClass, type FakeWebSocket } from './websocket.ts';
@@ -16,24 +16,30 @@ export function fakeBrowser() {
   const { WebSocket, sockets } = fakeWebSocketClass();
   let random = 0.5;
 
-  function tab(overrides: Partial<LockstepOptions> & { href?: string } = {}) {
+  /** `framedBy`: the page runs in an iframe of a page of that origin (location.ancestorOrigins, window.top). */
+  function tab(overrides: Partial<LockstepOptions> & { href?: string; framedBy?: string } = {}) {
     const storage = new MemoryStorage();
     const location = new FakeLocation(overrides.href ?? 'https://app.test/inbox?folder=open#m42');
     const window = new FakeWindow();
+    const document = new FakeDocument();
+    if (overrides.framedBy) {
+      window.top = { location: { get origin(): string { throw new Error('SecurityError: cross-origin frame'); } } };
+      location.ancestorOrigins = [overrides.framedBy];
+    }
     const events: { [E in keyof LockstepEvents]?: LockstepEvents[E][] } = {};
-    const { href: _href, ...options } = overrides;
+    const { href: _href, framedBy: _framedBy, ...options } = overrides;
     const lockstep = new Lockstep({
       issuer: ISSUER, clientId: CLIENT_ID, redirectUri: REDIRECT_URI,
-      fetch: server.fetch, WebSocket, clock, random: () => random, storage, broadcast: bus.open, location, window,
+      fetch: server.fetch, WebSocket, clock, random: () => random, storage, broadcast: bus.open, location, window, document,
       ...options,
     });
-    for (const name of ['stateChange', 'signedIn', 'signedOut', 'idleWarning', 'idleReset', 'channel', 'notification'] as const) {
+    for (const name of ['stateChange', 'signedIn', 'signedOut', 'idleWarning', 'idleReset', 'channel', 'notification', 'signInBlocked'] as const) {
       lockstep.on(name, (payload) => ((events[name] ??= []) as unknown[]).push(payload));
     }
     /** Stores a token as the redirect callback would have. */
     const signedInAs = (accessToken: string, sid = `sid-${accessToken}`) =>
       storage.setItem(`lockstep:${CLIENT_ID}:token`, JSON.stringify({ accessToken, expiresAt: null, sid }));
-    return { lockstep, storage, location, window, events, signedInAs };
+    return { lockstep, storage, location, window, document, events, signedInAs };
   }
 
   return {

@@ -3,6 +3,7 @@ import type { FakeClock } from './clock.ts';
 export const ISSUER = 'https://auth.test';
 
 type Problem = 'revoked' | 'idle' | 'expired';
+const CODE: Record<Problem, string> = { revoked: 'token.revoked', idle: 'token.idle_timeout', expired: 'token.expired' };
 const DESCRIPTION: Record<Problem, string> = {
   revoked: 'The access token has been revoked',
   idle: 'The access token expired after the idle timeout',
@@ -15,6 +16,10 @@ export interface FakeToken {
   lastActivityAt: number;
   expiresAt: number;
   problem: Problem | null;
+  /** With `problem: 'revoked'`: the reason the 401 names (none: an older server, the SDK asks the channel). */
+  revokeReason?: string;
+  /** Refuses the token with exactly this code (and reason), whatever else is set. */
+  refusal?: { code: string | null; reason?: string };
 }
 
 export interface SeenRequest {
@@ -30,14 +35,20 @@ type Handler = (request: SeenRequest) => Response | Promise<Response>;
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
+const quoted = (value: string) => `"${value.replace(/["\\]/g, "'")}"`;
+
 /**
- * The Lockstep server as the SDK sees it, in process: tokens with idle clocks (activity rule included),
- * token info, logout, channels and subscriptions, the token endpoint. Routes can be replaced per test.
+ * The Lockstep server as the SDK sees it, in process: tokens with idle clocks and the server's activity rule
+ * (`preserveIdleTTL=true`, excluded paths and `Lockstep-Activity: background` are not activity), the idle deadline in
+ * `Lockstep-Idle-Expires`, 401s with stable codes, token info, logout, channels and subscriptions, the token endpoint.
+ * Routes can be replaced per test.
  */
 export class FakeServer {
   readonly tokens = new Map<string, FakeToken>();
   readonly requests: SeenRequest[] = [];
   readonly routes = new Map<string, Handler>();
+  /** The organization's excluded paths: calls to them are not activity (the deadline in their answer does not move). */
+  readonly excludedPaths = new Set<string>();
   channelCount = 0;
 
   constructor(readonly clock: FakeClock) {}
@@ -66,51 +77,63 @@ export class FakeServer {
     const request: SeenRequest = { method, path: url.pathname, query: url.searchParams, headers: new Headers(init.headers), body };
     this.requests.push(request);
     const custom = this.routes.get(`${method} ${url.pathname}`);
-    if (custom) return custom(request);
-    if (url.pathname === '/oauth/token') return json(400, { error: 'invalid_grant', error_description: 'no token route in this test' });
-    return this.#api(request);
+    const response = custom ? await custom(request) : url.pathname === '/oauth/token'
+      ? json(400, { error: 'invalid_grant', error_description: 'no token route in this test' })
+      : this.#api(request);
+    return method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;
   };
 
   #api(r: SeenRequest): Response {
-    const raw = /^Bearer (.+)$/.exec(r.headers.get('authorization') ?? '')?.[1];
-    const token = raw ? this.tokens.get(raw) : undefined;
+    const authorization = r.headers.get('authorization');
+    if (!authorization) return this.#unauthorized('token.missing', 'An access token is required');
+    const raw = /^Bearer (.+)$/.exec(authorization)?.[1];
+    if (!raw) return this.#unauthorized('token.malformed', 'The Authorization header is not Bearer <token>');
+    const token = this.tokens.get(raw);
     const now = this.clock.now();
-    if (!token) return this.#unauthorized('The access token is not known');
+    if (!token) return this.#unauthorized('token.unknown', 'The access token is not known');
+    if (token.refusal) return this.#unauthorized(token.refusal.code, 'Refused', token.refusal.reason);
     if (!token.problem && now >= token.expiresAt) token.problem = 'expired';
     if (!token.problem && token.idleTimeoutSeconds != null && now >= token.lastActivityAt + token.idleTimeoutSeconds * 1000) token.problem = 'idle';
-    if (token.problem) return this.#unauthorized(DESCRIPTION[token.problem]);
-    const preserving = r.method === 'GET' && r.path === '/api/v2/tokens/me' && r.query.get('preserveIdleTTL') === 'true';
-    if (!preserving) token.lastActivityAt = now;
+    if (token.problem) return this.#unauthorized(CODE[token.problem], DESCRIPTION[token.problem], token.problem === 'revoked' ? token.revokeReason : undefined);
+    if (this.#countsAsActivity(r)) token.lastActivityAt = now;
+    const idle: Record<string, string> = token.idleTimeoutSeconds == null
+      ? {} : { 'lockstep-idle-expires': new Date(token.lastActivityAt + token.idleTimeoutSeconds * 1000).toISOString() };
 
     const route = `${r.method} ${r.path.replace(/channels\/[^/]+\/subscriptions$/, 'channels/:id/subscriptions')}`;
     switch (route) {
       case 'HEAD /api/v2/tokens/me':
-        return new Response(null, { status: 200 });
+        return new Response(null, { status: 200, headers: idle });
       case 'GET /api/v2/tokens/me':
         return json(200, {
           user: token.user, client: { id: 'agent-desktop', name: 'Agent Desktop' }, organization: { id: 'o1', name: 'Demo' },
           issuedAt: new Date(now).toISOString(), expiresAt: new Date(token.expiresAt).toISOString(),
-          idleExpiresAt: token.idleTimeoutSeconds == null ? null : new Date(token.lastActivityAt + token.idleTimeoutSeconds * 1000).toISOString(),
-          idleTimeoutSeconds: token.idleTimeoutSeconds,
-        });
+          idleExpiresAt: idle['lockstep-idle-expires'] ?? null, idleTimeoutSeconds: token.idleTimeoutSeconds,
+        }, idle);
       case 'DELETE /api/v2/tokens/me':
         token.problem = 'revoked';
+        token.revokeReason = 'logout';
         return new Response(null, { status: 204 });
       case 'POST /api/v2/notifications/channels': {
         const id = `ch${++this.channelCount}`;
-        return json(200, { id, connectUri: `wss://auth.test/notifications/channels/${id}`, expires: new Date(token.expiresAt).toISOString() });
+        return json(200, { id, connectUri: `wss://auth.test/notifications/channels/${id}`, expires: new Date(token.expiresAt).toISOString() }, idle);
       }
       case 'POST /api/v2/notifications/channels/:id/subscriptions':
       case 'PUT /api/v2/notifications/channels/:id/subscriptions':
-        return json(200, { entities: JSON.parse(r.body ?? '[]') });
+        return json(200, { entities: JSON.parse(r.body ?? '[]') }, idle);
       default:
-        return json(200, { ok: true });
+        return json(200, { ok: true }, idle);
     }
   }
 
-  #unauthorized(description: string): Response {
-    return json(401, { status: 401, code: 'invalid.token', message: description }, {
-      'www-authenticate': `Bearer error="invalid_token", error_description="${description}"`,
-    });
+  #countsAsActivity(r: SeenRequest): boolean {
+    if (r.path === '/api/v2/tokens/me' && r.query.get('preserveIdleTTL') === 'true') return false;
+    if (r.headers.get('lockstep-activity') === 'background') return false;
+    return !this.excludedPaths.has(r.path);
+  }
+
+  #unauthorized(code: string | null, message: string, reason?: string): Response {
+    const extra = `${code ? `, code=${quoted(code)}` : ''}${reason ? `, reason=${quoted(reason)}` : ''}`;
+    const challenge = code === 'token.missing' ? `Bearer realm="lockstep"${extra}` : `Bearer error="invalid_token", error_description=${quoted(message)}${extra}`;
+    return json(401, { status: 401, ...(code ? { code } : {}), message, ...(reason ? { reason } : {}) }, { 'www-authenticate': challenge });
   }
 }

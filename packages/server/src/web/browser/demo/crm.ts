@@ -1,11 +1,14 @@
-import { h, mount } from './dom.ts';
+import { config, h, mount } from './dom.ts';
 
 /**
- * The host: a CRM page (not a Lockstep client itself) that embeds the agent widget and forwards
- * the agent's activity in the CRM to it, so working in the CRM keeps the widget's token alive.
+ * The host: a CRM page (not a Lockstep client itself), served from another site than Lockstep, that embeds the
+ * agent widget and forwards the agent's activity in the CRM to it, so working in the CRM keeps the widget's token
+ * alive. Messages go to the widget's origin only, and only the widget's own messages are read.
  */
 const FORWARD_EVERY_MS = 2000;
-const frame = h('iframe', { src: '/demo/embedded', title: 'Agent widget (crm-embedded)', 'data-testid': 'crm-iframe' });
+const { widgetUrl = '/demo/embedded' } = config();
+const widgetOrigin = new URL(widgetUrl, location.href).origin;
+const frame = h('iframe', { src: widgetUrl, title: 'Agent widget (crm-embedded)', 'data-testid': 'crm-iframe' });
 const forwarded = h('span', { 'data-testid': 'forwarded' }, '0');
 const banner = h('p', { role: 'status', 'data-testid': 'host-banner', class: 'muted' }, 'The widget reports its sign-out here.');
 let count = 0;
@@ -15,12 +18,12 @@ function forwardActivity() {
   const now = Date.now();
   if (now - last < FORWARD_EVERY_MS) return;
   last = now;
-  frame.contentWindow?.postMessage({ type: 'lockstep:activity' }, location.origin);
+  frame.contentWindow?.postMessage({ type: 'lockstep:activity' }, widgetOrigin);
   forwarded.textContent = String(++count);
 }
 
 window.addEventListener('message', (e) => {
-  if (e.origin !== location.origin || e.source !== frame.contentWindow) return;
+  if (e.origin !== widgetOrigin || e.source !== frame.contentWindow) return;
   const data = e.data as { type?: string; message?: string };
   if (data?.type === 'lockstep:signed-out') banner.textContent = `Agent widget signed out: ${data.message ?? ''}`;
 });
@@ -28,7 +31,7 @@ for (const type of ['keydown', 'pointerdown', 'scroll']) document.addEventListen
 
 const contacts = [['Dana Whitfield', 'Renewal due', 'Open'], ['Luis Ortega', 'Billing question', 'Waiting'], ['Mei Chen', 'New lead', 'Open']];
 mount(
-  h('header', {}, h('h1', {}, 'Acme CRM'), h('span', {}, 'Host page')),
+  h('header', {}, h('h1', {}, 'Acme CRM'), h('span', { 'data-testid': 'crm-site' }, `Host page · ${location.host}`)),
   h('div', { class: 'crm-layout' },
     h('section', { class: 'card' }, h('h2', {}, 'Contacts'),
       h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Topic'), h('th', {}, 'Status'))),

@@ -17,7 +17,17 @@ export function mount(...nodes: Node[]): void {
   app.replaceChildren(...nodes);
 }
 
-export const config = (): { issuer: string } => (window as unknown as { LOCKSTEP_CONFIG: { issuer: string } }).LOCKSTEP_CONFIG;
+/**
+ * `window.LOCKSTEP_CONFIG` of a demo page. `crmOrigin`: the demo CRM host on its own site (absent when not served);
+ * `widgetUrl`: on the CRM host page, the widget it embeds.
+ */
+export interface DemoConfig {
+  issuer: string;
+  crmOrigin?: string | null;
+  widgetUrl?: string;
+}
+
+export const config = (): DemoConfig => (window as unknown as { LOCKSTEP_CONFIG: DemoConfig }).LOCKSTEP_CONFIG;
 
 export function select(id: string, label: string, options: readonly string[], value: string, onChange: (value: string) => void): HTMLElement {
   const control = h('select', { id, onchange: (e) => onChange((e.target as HTMLSelectElement).value) },

@@ -2,12 +2,17 @@ import type { Lockstep } from '../../../../../client/src/index.ts';
 import { config, h, mount } from './dom.ts';
 import { startClient, warningSlot } from './session-ui.ts';
 
-/** The agent app as the CRM embeds it: its own client (crm-embedded), signed in through the sign-in session. */
-const { issuer } = config();
+/**
+ * The agent app as the CRM embeds it: its own client (crm-embedded). Inside the CRM's frame (another site) it signs
+ * in silently, else through a popup, using the agent's sign-in session. The host pages it accepts activity from and
+ * tells about its sign-out: the demo CRM on its own site (when served) and /demo/crm on Lockstep's origin.
+ */
+const { issuer, crmOrigin } = config();
+const hostOrigins = [new URL(issuer).origin, ...(crmOrigin ? [crmOrigin] : [])];
 startClient({
   issuer, clientId: 'crm-embedded', redirectUri: `${location.origin}/demo/callback`,
   heartbeatIntervalMs: 10_000, idleWarningMs: 60_000, activity: 'input', activityThrottleMs: 5_000,
-  allowedHostOrigins: [location.origin],
+  allowedHostOrigins: hostOrigins,
 }, 'Agent widget', render, true);
 
 function render(ls: Lockstep) {
