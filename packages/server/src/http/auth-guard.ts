@@ -35,6 +35,13 @@ export function idleExpiresAt(token: LiveToken): number | null {
   return idle == null ? null : Math.min(idle, token.expiresAt);
 }
 
+/** Requests in the same millisecond share a deadline: one Date formatting for all of them. */
+let lastIso = { ms: NaN, iso: '' };
+function isoOf(ms: number): string {
+  if (lastIso.ms !== ms) lastIso = { ms, iso: new Date(ms).toISOString() };
+  return lastIso.iso;
+}
+
 /** Why a token is refused, as the stable 401 code (and the revoke reason) clients switch on. */
 export function refusal(token: LiveToken, verdict: Extract<TokenVerdict, { live: false }>): ApiError {
   if (verdict.problem === 'revoked') return TokenRefused('token.revoked', verdict.description, token.revokeReason ?? undefined);
@@ -58,7 +65,7 @@ export function authenticate(a: Authority) {
     request.auth = { token, orgId: token.orgId, userId: token.userId, clientId: token.clientId };
     if (a.activity.counts(token, request)) a.activity.record(token, now);
     const idle = idleExpiresAt(token);
-    if (idle != null) reply.header(IDLE_EXPIRES_HEADER, new Date(idle).toISOString());
+    if (idle != null) reply.header(IDLE_EXPIRES_HEADER, isoOf(idle));
     return undefined;
   }
 

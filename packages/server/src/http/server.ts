@@ -44,7 +44,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   installErrorHandlers(app);
-  await registerCors(app, a);
+  registerCors(app, a);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
 
   app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
