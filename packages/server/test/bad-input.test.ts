@@ -96,6 +96,11 @@ async function check(res: Response, k: Case) {
       assert.ok(body.message.trim().length > 0, where);
       if (k.error) assert.equal(body.code, k.error, where);
       if (k.says) assert.match(body.message, k.says, where);
+      // Genesys Cloud's ErrorBody, as its SDK parses it.
+      assert.equal(body.messageWithParams, body.message, where);
+      assert.equal(typeof body.messageParams, 'object', where);
+      assert.match(body.contextId, /^[0-9a-f-]{36}$/, `contextId is the request id — ${where}`);
+      assert.ok(Array.isArray(body.details) && Array.isArray(body.errors), where);
       if (res.status === 401) assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /, where);
       break;
     }
@@ -633,6 +638,8 @@ describe('bad input: 4xx with a clear message on every route, never a 5xx', () =
     };
   });
   after(() => server.stop());
+  const login = async () =>
+    (await signIn(server.url, new Browser(), { clientId: 'desktop-app', redirectUri: REDIRECT }, { username: 'agent2@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
 
   for (const [route, cases] of TABLE) {
     describe(route, () => {
@@ -644,6 +651,17 @@ describe('bad input: 4xx with a clear message on every route, never a 5xx', () =
       }
     });
   }
+
+  test('a JSON content type with an empty body is no body (the Genesys SDK sends one on every call); each error has its own contextId', async () => {
+    const bodyless = await login();
+    const channel = await fetch(`${server.url}/api/v2/notifications/channels`, { method: 'POST', headers: { ...bearer(bodyless), 'content-type': 'application/json' } });
+    assert.equal(channel.status, 200, await channel.clone().text());
+    const logout = await fetch(`${server.url}${me}`, { method: 'DELETE', headers: { ...bearer(bodyless), 'content-type': 'application/json' } });
+    assert.equal(logout.status, 204);
+    const ids = new Set<string>();
+    for (let i = 0; i < 3; i++) ids.add((await (await fetch(`${server.url}${me}`, { headers: bearer(bodyless) })).json()).contextId);
+    assert.equal(ids.size, 3, 'one id per request');
+  });
 
   test('afterwards: the server still answers, and no bad request changed anything', async () => {
     const health = await fetch(`${server.url}/healthz`);

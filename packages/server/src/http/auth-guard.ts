@@ -3,7 +3,8 @@ import type { Authority } from '../authority/authority.ts';
 import { Forbidden, TokenRefused, type ApiError } from '../core/errors.ts';
 import { idleDeadline, judgeToken, type LiveToken, type TokenVerdict } from '../core/live-token.ts';
 import { sha256 } from '../core/secrets.ts';
-import { errorBody, IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
+import { errorBody } from './error-body.ts';
+import { IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
 import type { Role } from '../store/records.ts';
 
 export interface AuthContext {
@@ -93,7 +94,7 @@ export function refuseIfRevokedMeanwhile(request: FastifyRequest, reply: Fastify
   if (!auth || auth.endsOwnToken || auth.token.revokedAt == null || reply.statusCode >= 400) return done(null, payload);
   const err = refusal(auth.token, { live: false, problem: 'revoked', description: 'The access token has been revoked' });
   reply.code(401).type('application/json; charset=utf-8').removeHeader(IDLE_EXPIRES_HEADER).header('www-authenticate', wwwAuthenticate(err));
-  done(null, JSON.stringify(errorBody(err)));
+  done(null, JSON.stringify(errorBody(err, request.id)));
 }
 
 export async function rolesOf(a: Authority, auth: AuthContext): Promise<Role[]> {

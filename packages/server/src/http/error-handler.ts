@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, OAuthError, type ApiErrorCode } from '../core/errors.ts';
 import { messagePage } from '../web/html.ts';
+import { apiErrorBody } from './error-body.ts';
 import { IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
 
 const isOAuthRoute = (url: string) => url.startsWith('/oauth/');
@@ -16,7 +17,7 @@ function send(request: FastifyRequest, reply: FastifyReply, status: number, code
     const error = oauthError ?? (code.startsWith('token.') ? 'invalid_token' : code === 'missing.permission' ? 'insufficient_scope' : 'invalid_request');
     return reply.code(status).header('cache-control', 'no-store').send({ error, error_description: message });
   }
-  return reply.code(status).send(reason ? { status, code, message, reason } : { status, code, message });
+  return reply.code(status).send(apiErrorBody(status, code, message, request.id, reason));
 }
 
 /** Parser and framework errors by Fastify code, with the message a caller can act on. */

@@ -1,9 +1,15 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
+/** Genesys Cloud's `ErrorBody`, as its SDK models it. */
 export const ApiErrorBody = Type.Object({
   status: Type.Integer(),
   code: Type.String(),
   message: Type.String(),
+  messageWithParams: Type.String(),
+  messageParams: Type.Record(Type.String(), Type.String()),
+  contextId: Type.String({ description: 'The request id, as in the server log' }),
+  details: Type.Array(Type.Object({ errorCode: Type.Optional(Type.String()), fieldName: Type.Optional(Type.String()) })),
+  errors: Type.Array(Type.Unknown()),
   reason: Type.Optional(Type.String({ description: 'For code token.revoked: why (logout, universal_logout, admin_logoff, ...)' })),
 });
 

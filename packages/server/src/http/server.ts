@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
 import { auditRoutes } from './api/audits.ts';
@@ -30,6 +31,17 @@ import { tokenRoutes } from './oauth/token.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * A JSON content type with an empty body is no body (the Genesys SDK sends `Content-Type: application/json` on
+ * every call, DELETE included); a route that needs a body still says so through its schema.
+ */
+function acceptEmptyJson(app: FastifyInstance) {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) =>
+    body === '' ? done(null, undefined) : json(request, body as string, done));
+}
+
 /** Builds the HTTP edge without listening, so tests can also use inject(). */
 export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer } | null = null): Promise<FastifyInstance> {
   const app = Fastify({
@@ -40,10 +52,13 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     // No child logger per request (a measurable share of the hot path); errors carry reqId explicitly.
     childLoggerFactory: (logger) => logger,
     trustProxy: false,
+    // The contextId of every error answer and the reqId of its log line: unique across restarts and nodes.
+    genReqId: () => randomUUID(),
     frameworkErrors: answerFrameworkError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   installErrorHandlers(app);
+  acceptEmptyJson(app);
   registerCors(app, a);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
 

@@ -1,12 +1,7 @@
-import type { ApiError, ApiErrorCode } from '../core/errors.ts';
+import type { ApiError } from '../core/errors.ts';
 
 /** Tells a client its token's idle deadline, so it need not re-implement the idle policy (exposed to CORS callers). */
 export const IDLE_EXPIRES_HEADER = 'lockstep-idle-expires';
-
-/** The API's error body; a refused token adds why it was revoked. */
-export function errorBody(err: ApiError): { status: number; code: ApiErrorCode; message: string; reason?: string } {
-  return err.reason ? { status: err.status, code: err.code, message: err.message, reason: err.reason } : { status: err.status, code: err.code, message: err.message };
-}
 
 const quoted = (value: string) => `"${value.replace(/["\\]/g, "'")}"`;
 
