@@ -171,4 +171,21 @@ describe('several clients of one browser sign-in session', () => {
     assert.equal(browser.cookies.has('lockstep_session'), true);
     assert.equal((await authorizeStatus(server.url, browser, 'crm-embedded')).status, 303, 'the sign-in session is still live');
   });
+
+  test("Genesys Cloud's /logout (the official SDK's logout()): ends the session, redirects to a registered redirect URI, refuses others", async () => {
+    const browser = new Browser();
+    const desk = await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent);
+    const refused = await browser.fetch(`${server.url}/logout?client_id=agent-desktop&redirect_uri=${encodeURIComponent('https://attacker.example/')}`);
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /redirect_uri is not registered/);
+    assert.equal(await tokenStatus(server.url, desk.tokens.access_token), 200, 'a refused logout ends nothing');
+
+    const back = 'http://127.0.0.1:4567/callback'; // a loopback redirect URI: any port
+    const res = await browser.fetch(`${server.url}/logout?client_id=agent-desktop&redirect_uri=${encodeURIComponent(back)}`);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), back);
+    assert.equal(await tokenStatus(server.url, desk.tokens.access_token), 401, 'the client\'s token ended');
+    assert.equal(browser.cookies.has('lockstep_session'), false);
+    assert.equal((await authorizeStatus(server.url, browser, 'agent-desktop')).status, 200, 'the next sign-in asks for the password');
+  });
 });

@@ -6,7 +6,7 @@ import { IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
 
 const isOAuthRoute = (url: string) => url.startsWith('/oauth/');
 /** Pages a browser shows: every error on them is a page too (their response schemas are HTML strings, not JSON). */
-const HTML_ROUTES = new Set(['/oauth/authorize', '/oauth/logout']);
+const HTML_ROUTES = new Set(['/oauth/authorize', '/oauth/logout', '/logout']);
 
 function send(request: FastifyRequest, reply: FastifyReply, status: number, code: ApiErrorCode, message: string, oauthError?: string, reason?: string) {
   if (HTML_ROUTES.has(request.routeOptions?.url ?? '')) {
