@@ -8,6 +8,7 @@ import { auditRoutes } from './api/audits.ts';
 import { clientRoutes } from './api/clients.ts';
 import { groupRoutes } from './api/groups.ts';
 import { idleSettingsRoutes } from './api/idle-settings.ts';
+import { meRoutes } from './api/me.ts';
 import { interactionRoutes } from './api/interactions.ts';
 import { channelSocketRoute, notificationRoutes } from './api/notifications.ts';
 import { orgSettingsRoutes } from './api/org-settings.ts';
@@ -86,6 +87,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     api.addHook('onSend', refuseIfRevokedMeanwhile);
     tokenApiRoutes(api, a);
     userInfoRoutes(api, a);
+    meRoutes(api, a);
     idleSettingsRoutes(api, a);
     presenceRoutes(api, a);
     interactionRoutes(api, a);

@@ -41,7 +41,30 @@ const view = (channel: Channel, issuer: string) => ({
 });
 const topicsOf = (channel: Channel) => ({ entities: [...channel.topics].map((id) => ({ id })) });
 
+/** The Genesys Cloud SDK's `AvailableTopic`: the topics a channel here can subscribe to. */
+const AvailableTopics = Type.Object({
+  entities: Type.Array(Type.Object({
+    id: Type.String(), description: Type.String(), requiresCurrentUserOrPermission: Type.Boolean(), requiresPermissions: Type.Array(Type.String()),
+    transports: Type.Array(Type.String()), topicParameters: Type.Array(Type.String()),
+  })),
+});
+const AVAILABLE_TOPICS = {
+  entities: [
+    { id: 'v2.users.{id}.presence', description: "A user's presence (Available, Away, ..., Offline)" },
+    { id: 'v2.users.{id}.routingstatus', description: "A user's routing status (OFF_QUEUE, IDLE, INTERACTING, ...)" },
+  ].map((t) => ({ ...t, requiresCurrentUserOrPermission: true, requiresPermissions: ['admin (for another user)'], transports: ['Websocket'], topicParameters: ['id'] })),
+};
+
 export function notificationRoutes(api: FastifyInstance, a: Authority, hub: NotificationHub) {
+  api.get('/api/v2/notifications/availabletopics', { schema: { response: { 200: AvailableTopics, ...apiErrors } } }, async () => AVAILABLE_TOPICS);
+
+  // Whether the channel still exists (the SDK's headNotificationsChannel): 200, or 404.
+  api.head<ChannelRequest>('/api/v2/notifications/channels/:id', { schema: { params: ChannelParams, response: { 200: NoContent, ...apiErrors } } },
+    async (request, reply) => {
+      ownChannel(hub, request);
+      return reply.code(200).header('content-length', 0).send();
+    });
+
   api.post('/api/v2/notifications/channels', { schema: { response: { 200: ChannelView, ...apiErrors } } },
     async (request) => view(hub.create(request.auth.token), a.issuer()));
 
