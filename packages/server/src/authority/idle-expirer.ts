@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/events.ts';
 import type { Clock } from '../core/clock.ts';
 import { DeadlineHeap } from '../core/deadline-heap.ts';
-import { idleDeadline, judgeToken, type LiveToken } from '../core/live-token.ts';
+import { idleDeadline, idleExpiresAt, judgeToken, type LiveToken } from '../core/live-token.ts';
 import type { IdleExpiry } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
@@ -103,6 +103,5 @@ export class IdleExpirer {
 
 function nextCheck(t: LiveToken): number {
   if (t.revokedAt != null) return t.revokedAt + KEEP_REVOKED_MS;
-  const idle = idleDeadline(t);
-  return idle == null ? t.expiresAt : Math.min(idle, t.expiresAt);
+  return idleExpiresAt(t) ?? t.expiresAt;
 }

@@ -16,14 +16,23 @@ export function idleDeadline(t: LiveToken): number | null {
   return t.idleTimeoutMs == null ? null : t.lastActivityAt + t.idleTimeoutMs;
 }
 
+/** When the token idles out, never after its absolute expiry; null when no idle timeout applies. What clients are told. */
+export function idleExpiresAt(t: LiveToken): number | null {
+  const idle = idleDeadline(t);
+  return idle == null ? null : Math.min(idle, t.expiresAt);
+}
+
 const LIVE: TokenVerdict = { live: true };
+
+/** Why a token that has been ended (revokedAt set) is refused: the idle expirer's end says idle_timeout, any other says revoked. */
+export function endedVerdict(t: LiveToken): Extract<TokenVerdict, { live: false }> {
+  if (t.revokeReason === 'idle_timeout') return { live: false, problem: 'idle_timeout', description: 'The access token expired after the idle timeout' };
+  return { live: false, problem: 'revoked', description: 'The access token has been revoked' };
+}
 
 /** Is this token usable at `now`? Pure: the idle deadline is checked here, so a token is refused even before any sweeper ran. */
 export function judgeToken(t: LiveToken, now: number): TokenVerdict {
-  if (t.revokedAt != null) {
-    if (t.revokeReason === 'idle_timeout') return { live: false, problem: 'idle_timeout', description: 'The access token expired after the idle timeout' };
-    return { live: false, problem: 'revoked', description: 'The access token has been revoked' };
-  }
+  if (t.revokedAt != null) return endedVerdict(t);
   if (now >= t.expiresAt) return { live: false, problem: 'expired', description: 'The access token has expired' };
   const idle = idleDeadline(t);
   if (idle != null && now >= idle) return { live: false, problem: 'idle_timeout', description: 'The access token expired after the idle timeout' };

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
 import { Forbidden, TokenRefused, type ApiError } from '../core/errors.ts';
-import { idleDeadline, judgeToken, type LiveToken, type TokenVerdict } from '../core/live-token.ts';
+import { endedVerdict, idleExpiresAt, judgeToken, type LiveToken, type TokenVerdict } from '../core/live-token.ts';
 import { sha256 } from '../core/secrets.ts';
 import { errorBody } from './error-body.ts';
 import { IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
@@ -30,12 +30,6 @@ export function bearerToken(request: FastifyRequest): string | null {
   return match[1]!;
 }
 
-/** When the token idles out (never after its absolute expiry), or null when no idle timeout applies. */
-export function idleExpiresAt(token: LiveToken): number | null {
-  const idle = idleDeadline(token);
-  return idle == null ? null : Math.min(idle, token.expiresAt);
-}
-
 /** Requests in the same millisecond share a deadline: one Date formatting for all of them. */
 let lastIso = { ms: NaN, iso: '' };
 function isoOf(ms: number): string {
@@ -45,8 +39,7 @@ function isoOf(ms: number): string {
 
 /** Why a token is refused, as the stable 401 code (and the revoke reason) clients switch on. */
 export function refusal(token: LiveToken, verdict: Extract<TokenVerdict, { live: false }>): ApiError {
-  if (verdict.problem === 'revoked') return TokenRefused('token.revoked', verdict.description, token.revokeReason ?? undefined);
-  return TokenRefused(verdict.problem === 'expired' ? 'token.expired' : 'token.idle_timeout', verdict.description);
+  return TokenRefused(`token.${verdict.problem}`, verdict.description, verdict.problem === 'revoked' ? token.revokeReason ?? undefined : undefined);
 }
 
 /**
@@ -92,7 +85,8 @@ export function authenticate(a: Authority) {
 export function refuseIfRevokedMeanwhile(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) {
   const auth = request.auth as AuthContext | undefined;
   if (!auth || auth.endsOwnToken || auth.token.revokedAt == null || reply.statusCode >= 400) return done(null, payload);
-  const err = refusal(auth.token, { live: false, problem: 'revoked', description: 'The access token has been revoked' });
+  // The same answer as the next request with this token gets: an idle expiry that raced this request says so.
+  const err = refusal(auth.token, endedVerdict(auth.token));
   reply.code(401).type('application/json; charset=utf-8').removeHeader(IDLE_EXPIRES_HEADER).header('www-authenticate', wwwAuthenticate(err));
   done(null, JSON.stringify(errorBody(err, request.id)));
 }

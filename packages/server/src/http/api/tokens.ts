@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { NotFound } from '../../core/errors.ts';
+import { idleExpiresAt } from '../../core/live-token.ts';
 import { userLogout } from '../../core/logout-policy.ts';
-import { idleExpiresAt, requireRole } from '../auth-guard.ts';
+import { requireRole } from '../auth-guard.ts';
 import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 
 const TokenInfo = Type.Object({

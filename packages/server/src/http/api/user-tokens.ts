@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { idleDeadline, judgeToken } from '../../core/live-token.ts';
+import { idleExpiresAt, judgeToken } from '../../core/live-token.ts';
 import { apiErrors, IdParams, Iso, iso } from '../schemas.ts';
 import { mustGetUser } from './users.ts';
 
@@ -20,7 +20,7 @@ export function userTokenRoutes(admin: FastifyInstance, a: Authority) {
       const live = [...a.tokens.ofUser(user.id)].filter((t) => judgeToken(t, now).live);
       return {
         entities: live.map((t) => {
-          const idle = idleDeadline(t);
+          const idle = idleExpiresAt(t);
           return {
             id: t.id, clientId: t.clientId, issuedAt: iso(t.issuedAt), lastActivityAt: iso(t.lastActivityAt), expiresAt: iso(t.expiresAt),
             idleExpiresAt: idle == null ? null : iso(idle), channels: a.hub.channelsOf(t.id).length,

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { idleDeadline, judgeToken } from '../../core/live-token.ts';
+import { idleExpiresAt, judgeToken } from '../../core/live-token.ts';
 import { sha256 } from '../../core/secrets.ts';
 import { oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
@@ -44,7 +44,7 @@ export function introspectionRoutes(app: FastifyInstance, a: Authority) {
       if (access) {
         if (access.orgId !== caller.orgId || !judgeToken(access, now).live) return { active: false };
         const user = access.userId ? await a.store.getUser(access.orgId, access.userId) : null;
-        const idle = idleDeadline(access);
+        const idle = idleExpiresAt(access);
         return {
           active: true, token_type: 'Bearer', scope: access.scope, client_id: access.clientId, aud: access.clientId,
           sub: access.userId ?? access.clientId, username: user?.email, iss: a.issuer(), org_id: access.orgId,
