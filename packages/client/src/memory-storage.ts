@@ -12,6 +12,9 @@ export class MemoryStorage implements StorageLike {
   removeItem(key: string): void {
     this.#items.delete(key);
   }
+  keys(): string[] {
+    return [...this.#items.keys()];
+  }
 }
 
 /**

@@ -1,30 +1,7 @@
 import type { BroadcastLike, DocumentLike, FrameElementLike, LocationLike, PopupLike, WindowLike } from '../../src/types.ts';
 
-/** sessionStorage in memory. */
-export class MemoryStorage implements Storage {
-  readonly #items = new Map<string, string>();
-  get length(): number {
-    return this.#items.size;
-  }
-  key(index: number): string | null {
-    return [...this.#items.keys()][index] ?? null;
-  }
-  getItem(key: string): string | null {
-    return this.#items.get(key) ?? null;
-  }
-  setItem(key: string, value: string): void {
-    this.#items.set(key, String(value));
-  }
-  removeItem(key: string): void {
-    this.#items.delete(key);
-  }
-  clear(): void {
-    this.#items.clear();
-  }
-  keys(): string[] {
-    return [...this.#items.keys()];
-  }
-}
+/** sessionStorage in memory: the SDK's own fallback storage. */
+export { MemoryStorage } from '../../src/memory-storage.ts';
 
 /** BroadcastChannels of one origin, in process: a message reaches every other channel of the same name, asynchronously. */
 export class BroadcastBus {
