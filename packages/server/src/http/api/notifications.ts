@@ -41,7 +41,7 @@ const view = (channel: Channel, issuer: string) => ({
 });
 const topicsOf = (channel: Channel) => ({ entities: [...channel.topics].map((id) => ({ id })) });
 
-/** The Genesys Cloud SDK's `AvailableTopic`: the topics a channel here can subscribe to. */
+/** The Genesys Cloud SDK's `AvailableTopic`: the topics a channel here can subscribe to (another user's needs the admin role). */
 const AvailableTopics = Type.Object({
   entities: Type.Array(Type.Object({
     id: Type.String(), description: Type.String(), requiresCurrentUserOrPermission: Type.Boolean(), requiresPermissions: Type.Array(Type.String()),
@@ -52,7 +52,7 @@ const AVAILABLE_TOPICS = {
   entities: [
     { id: 'v2.users.{id}.presence', description: "A user's presence (Available, Away, ..., Offline)" },
     { id: 'v2.users.{id}.routingstatus', description: "A user's routing status (OFF_QUEUE, IDLE, INTERACTING, ...)" },
-  ].map((t) => ({ ...t, requiresCurrentUserOrPermission: true, requiresPermissions: ['admin (for another user)'], transports: ['Websocket'], topicParameters: ['id'] })),
+  ].map((t) => ({ ...t, requiresCurrentUserOrPermission: true, requiresPermissions: [], transports: ['Websocket'], topicParameters: ['id'] })),
 };
 
 export function notificationRoutes(api: FastifyInstance, a: Authority, hub: NotificationHub) {
