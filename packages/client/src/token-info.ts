@@ -14,10 +14,11 @@ export interface TokenInfo {
 
 export type TokenInfoResult = { ok: true; info: TokenInfo } | { ok: false; status: number; refusal: TokenRefusal | null };
 
+/** The fields of the server's `TokenInfo` (Genesys Cloud's model plus Lockstep's extras) the SDK reads. */
 interface TokenInfoBody {
   user?: LockstepUser | null;
   expiresAt?: string;
-  idleExpiresAt?: string | null;
+  dateTokenIdles?: string;
   idleTimeoutSeconds?: number | null;
 }
 
@@ -28,7 +29,7 @@ const time = (iso: string | null | undefined) => {
 
 /**
  * Reads the token's info; `preserve` (`?preserveIdleTTL=true`) asks the server not to count the call as activity.
- * The deadline is the one of `Lockstep-Idle-Expires`, else the body's. Throws only when the server cannot be reached.
+ * The deadline is the one of `Lockstep-Idle-Expires`, else the body's `dateTokenIdles`. Throws only when the server cannot be reached.
  */
 export async function readTokenInfo(api: AuthorizedApi, preserve: boolean): Promise<TokenInfoResult> {
   const { response, body } = await api.json<TokenInfoBody>(preserve ? TOKEN_CHECK_PATH : TOKEN_INFO_PATH);
@@ -38,7 +39,7 @@ export async function readTokenInfo(api: AuthorizedApi, preserve: boolean): Prom
     ok: true,
     info: {
       user: body.user ?? null,
-      idleExpiresAt: told !== undefined ? told : time(body.idleExpiresAt),
+      idleExpiresAt: told !== undefined ? told : time(body.dateTokenIdles),
       idleTimeoutMs: typeof body.idleTimeoutSeconds === 'number' ? body.idleTimeoutSeconds * 1000 : null,
       expiresAt: time(body.expiresAt),
     },

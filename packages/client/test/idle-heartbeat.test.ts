@@ -140,7 +140,7 @@ describe('idle deadline', () => {
   it('the deadline is the one the server answers: an excluded-path poll (deadline unchanged) does not push the warning back', async () => {
     const browser = fakeBrowser();
     const token = browser.server.issue('t1', { idleTimeoutSeconds: 300 });
-    browser.server.excludedPaths.add('/api/v2/queues/q1/stats');
+    browser.server.inactivityTimeoutExclusions.add('/api/v2/queues/q1/stats');
     const tab = await connectedTab(browser, 't1', { idleWarningMs: 60_000 });
     const deadline = tab.lockstep.idleExpiresAt!;
     for (let t = 0; t < 24; t++) {
@@ -219,7 +219,7 @@ describe('activity', () => {
 
   it('an API call the server counted recently makes recordActivity a no-op; an excluded-path poll does not', async () => {
     const browser = fakeBrowser();
-    browser.server.excludedPaths.add('/api/v2/queues/q1/stats');
+    browser.server.inactivityTimeoutExclusions.add('/api/v2/queues/q1/stats');
     const tab = await connectedTab(browser, 't1', { activityThrottleMs: 10_000 });
     await browser.clock.advance(10_000);
     await tab.lockstep.fetch('/api/v2/users');

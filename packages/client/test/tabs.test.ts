@@ -56,7 +56,7 @@ describe('tabs of one client share one token and one state', () => {
 
   it('the deadline one tab hears from the server holds in the other tabs (activity moves it; an excluded poll does not)', async () => {
     const browser = fakeBrowser();
-    browser.server.excludedPaths.add('/api/v2/queues/q1/stats');
+    browser.server.inactivityTimeoutExclusions.add('/api/v2/queues/q1/stats');
     const first = await connectedTab(browser);
     const second = browser.tab();
     const started = second.lockstep.start();

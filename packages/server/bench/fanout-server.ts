@@ -66,7 +66,7 @@ const ready: FanoutReady = { type: 'ready', url: server.url, users: [] };
 for (let i = 0; i < USERS; i++) {
   const user: User = {
     id: randomUUID(), orgId: ORG, email: `fanout-${i}@demo.test`, name: `Fanout Agent ${i}`, passwordHash: null,
-    roles: ['agent'], createdAt: now, updatedAt: now,
+    roles: ['agent'], version: 1, createdAt: now, updatedAt: now,
   };
   users.push(user);
   const raw = CLIENTS.map(() => TOKEN_PREFIX.accessToken + randomBytes(32).toString('base64url')) as [string, string];
@@ -82,7 +82,7 @@ store.db.transaction(() => {
   for (const r of records) void store.saveAccessToken(r);
 })();
 for (const r of records) await authority.tokens.add(r); // the hot-path cache knows them, as if just issued
-await authority.settings.save(ORG, { ...(await authority.settings.get(ORG)), universalLogoutEnabled: true });
+await authority.settings.save(ORG, { ...(await authority.settings.get(ORG)), universalLogout: true });
 
 function memory(): FanoutMemory {
   for (let i = 0; i < 3; i++) globalThis.gc?.();

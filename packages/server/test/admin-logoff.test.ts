@@ -5,6 +5,7 @@ import { authorizeOutcome, automationToken, Browser, signIn } from './helpers/br
 import { isTokenRevoked, openChannel, type OpenChannel } from './helpers/channel.ts';
 import { createOrg } from './helpers/cli.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
+import { presenceDefinitionId } from '../src/core/presence-definitions.ts';
 
 /**
  * Admin logoff (DELETE /api/v2/tokens/{userId}, DELETE /api/v2/apps/users/{userId}/logout) and Global
@@ -46,9 +47,9 @@ describe('admin logoff and global token revocation', () => {
 
   const head = async (token: string) => (await call('HEAD', '/api/v2/tokens/me', token)).status;
   const setUniversal = async (on: boolean) => {
-    const r = await call('PATCH', '/api/v2/organizations/authentication/settings', adminToken, { universalLogoutEnabled: on });
+    const r = await call('PATCH', '/api/v2/organizations/authentication/settings', adminToken, { universalLogout: on });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.universalLogoutEnabled, on);
+    assert.equal(r.body.universalLogout, on);
   };
   const auditsOf = async (kind: string, userId: string) => (await call('GET', `/api/v2/audits?kind=${kind}&userId=${userId}`, automation)).body.entities as any[];
 
@@ -57,7 +58,7 @@ describe('admin logoff and global token revocation', () => {
     const browser = new Browser();
     const desktop = (await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent)).tokens.access_token;
     const crm = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
-    assert.equal((await call('PATCH', `/api/v2/users/${agentId}/presence`, desktop, { presenceDefinition: { systemPresence: 'Available' } })).status, 200);
+    assert.equal((await call('PATCH', `/api/v2/users/${agentId}/presences/purecloud`, desktop, { presenceDefinition: { id: presenceDefinitionId('Available') } })).status, 200);
     assert.equal((await call('PUT', `/api/v2/users/${agentId}/routingstatus`, crm, { status: 'IDLE' })).status, 200);
     const desktopChannel = await openChannel(server.url, desktop);
     const crmChannel = await openChannel(server.url, crm);
@@ -86,7 +87,7 @@ describe('admin logoff and global token revocation', () => {
     assert.equal(await authorizeOutcome(server.url, s.browser, 'agent-desktop'), 'login_form', 'the sign-in session is gone');
     assert.equal(await authorizeOutcome(server.url, s.browser, 'crm-embedded'), 'login_form');
 
-    const presence = await call('GET', `/api/v2/users/${agentId}/presence`, automation);
+    const presence = await call('GET', `/api/v2/users/${agentId}/presences/purecloud`, automation);
     assert.equal(presence.body.presenceDefinition.systemPresence, 'Offline');
     const routing = await call('GET', `/api/v2/users/${agentId}/routingstatus`, automation);
     assert.equal(routing.body.status, 'OFF_QUEUE');
@@ -312,7 +313,7 @@ describe('admin logoff and global token revocation', () => {
       assert.equal(await head(s.desktop), 200);
       assert.equal(await head(s.crm), 200);
       assert.equal(await authorizeOutcome(server.url, s.browser, 'crm-embedded'), 'code', 'the sign-in session stays');
-      assert.equal((await call('GET', `/api/v2/users/${agentId}/presence`, automation)).body.presenceDefinition.systemPresence, 'Available');
+      assert.equal((await call('GET', `/api/v2/users/${agentId}/presences/purecloud`, automation)).body.presenceDefinition.systemPresence, 'Available');
       assert.equal((await call('GET', `/api/v2/users/${agentId}/routingstatus`, automation)).body.status, 'IDLE');
       assert.equal((await auditsOf('admin_logoff', agentId)).length, before.admin);
       assert.equal((await auditsOf('global_revocation', agentId)).length, before.global);

@@ -71,7 +71,7 @@ function harness(get: () => { server: TestServer; clock: ManualClock }) {
       assert.equal(put.body.backchannelLogoutUri, uri);
     },
     async setUniversal(on: boolean) {
-      const r = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: on });
+      const r = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: on });
       assert.equal(r.status, 200, JSON.stringify(r.body));
     },
     signIn(browser: Browser, clientId: 'crm-backend' | 'agent-desktop') {
@@ -85,7 +85,7 @@ function harness(get: () => { server: TestServer; clock: ManualClock }) {
       assert.equal((await call('DELETE', '/api/v2/tokens/me', accessToken)).status, 204);
       // The logout pokes the deliverer: wait for that first attempt.
       await server.authority.backchannel.drain();
-      const entries = (await call('GET', `/api/v2/audits?kind=${kind}&limit=1`, await admin())).body.entities;
+      const entries = (await call('GET', `/api/v2/audits?kind=${kind}&pageSize=1`, await admin())).body.entities;
       const owed = entries[0].details.backchannelLogouts as { clientId: string; jti: string }[];
       assert.equal(owed.length, 1, `one back-channel logout owed: ${JSON.stringify(owed)}`);
       assert.equal(owed[0]!.clientId, 'crm-backend');
@@ -93,7 +93,7 @@ function harness(get: () => { server: TestServer; clock: ManualClock }) {
     },
     /** The `backchannel_logout` audit entries of one jti, first attempt first. */
     async attempts(jti: string): Promise<Attempt[]> {
-      const r = await call('GET', '/api/v2/audits?kind=backchannel_logout&limit=1000', await admin());
+      const r = await call('GET', '/api/v2/audits?kind=backchannel_logout&pageSize=500', await admin());
       assert.equal(r.status, 200, JSON.stringify(r.body));
       return (r.body.entities as Attempt[]).filter((e) => e.details.jti === jti).sort((x, y) => x.details.attempt - y.details.attempt);
     },

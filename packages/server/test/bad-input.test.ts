@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { bearer, Browser, signIn } from './helpers/browser.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
+import { presenceDefinitionId } from '../src/core/presence-definitions.ts';
 
 /**
  * Bad input on every route: malformed JSON, wrong types, oversized bodies, unknown clients, wrong
@@ -19,6 +20,8 @@ interface Ctx {
   admin: string;
   agent: { access: string; refresh: string; idToken: string; userId: string };
   groupId: string;
+  /** A notification channel of the agent's token. */
+  channelId: string;
   /** A fresh authorization code from the agent's sign-in session (no password needed). */
   code(clientId?: string): Promise<{ code: string; verifier: string; redirectUri: string }>;
 }
@@ -437,6 +440,9 @@ const USERS_API: Case[] = [
   { name: 'PATCH invalid email', status: 400, shape: 'api', error: 'bad.request', says: /email/, request: (c) => req('PATCH', `${users}/${c.agent.userId}`, { token: c.admin, json: { email: 'nope' } }) },
   { name: 'PATCH email of another user', status: 409, shape: 'api', error: 'conflict', request: (c) => req('PATCH', `${users}/${c.agent.userId}`, { token: c.admin, json: { email: 'agent2@demo.test' } }) },
   { name: 'PATCH malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', `${users}/${c.agent.userId}`, { token: c.admin, rawJson: '{name:"x"}' }) },
+  { name: 'PATCH based on a stale version', status: 409, shape: 'api', error: 'conflict', says: /version/, request: (c) => req('PATCH', `${users}/${c.agent.userId}`, { token: c.admin, json: { name: 'Stale', version: 99 } }) },
+  { name: 'PATCH version 0', status: 400, shape: 'api', error: 'bad.request', says: /version/, request: (c) => req('PATCH', `${users}/${c.agent.userId}`, { token: c.admin, json: { name: 'Zero', version: 0 } }) },
+  { name: 'GET list with pageNumber of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /pageNumber/, request: (c) => req('GET', `${users}?pageNumber=first`, { token: c.admin }) },
   { name: 'PATCH as a non-admin (self-promotion)', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PATCH', `${users}/${c.agent.userId}`, { token: c.agent.access, json: { roles: ['admin'] } }) },
   { name: 'DELETE unknown id', status: 404, shape: 'api', error: 'not.found', request: (c) => req('DELETE', `${users}/${UNKNOWN_ID}`, { token: c.admin }) },
   { name: 'DELETE as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('DELETE', `${users}/${c.agent.userId}`, { token: c.agent.access }) },
@@ -460,12 +466,22 @@ const GROUPS_API: Case[] = [
   { name: 'PATCH empty object', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', `${groups}/${c.groupId}`, { token: c.admin, json: {} }) },
   { name: 'PATCH description of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /description/, request: (c) => req('PATCH', `${groups}/${c.groupId}`, { token: c.admin, json: { description: { text: 'a' } } }) },
   { name: 'PATCH unknown member', status: 400, shape: 'api', error: 'bad.request', says: /Unknown user ids/, request: (c) => req('PATCH', `${groups}/${c.groupId}`, { token: c.admin, json: { memberIds: ['nobody'] } }) },
-  { name: 'PUT members of an unknown group', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PUT', `${groups}/${UNKNOWN_ID}/members`, { token: c.admin, json: { memberIds: [] } }) },
-  { name: 'PUT members without memberIds', status: 400, shape: 'api', error: 'bad.request', says: /memberIds/, request: (c) => req('PUT', `${groups}/${c.groupId}/members`, { token: c.admin, json: { members: [] } }) },
-  { name: 'PUT members with an unknown user', status: 400, shape: 'api', error: 'bad.request', says: /Unknown user ids/, request: (c) => req('PUT', `${groups}/${c.groupId}/members`, { token: c.admin, json: { memberIds: [c.agent.userId, UNKNOWN_ID] } }) },
-  { name: 'PUT members with malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', `${groups}/${c.groupId}/members`, { token: c.admin, rawJson: '{"memberIds":[' }) },
-  { name: 'PUT members with an empty body', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', `${groups}/${c.groupId}/members`, { token: c.admin }) },
-  { name: 'PUT members as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PUT', `${groups}/${c.groupId}/members`, { token: c.agent.access, json: { memberIds: [] } }) },
+  { name: 'POST members of an unknown group', status: 404, shape: 'api', error: 'not.found', request: (c) => req('POST', `${groups}/${UNKNOWN_ID}/members`, { token: c.admin, json: { memberIds: [c.agent.userId] } }) },
+  { name: 'POST members without memberIds', status: 400, shape: 'api', error: 'bad.request', says: /memberIds/, request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.admin, json: { members: [] } }) },
+  { name: 'POST members, none named', status: 400, shape: 'api', error: 'bad.request', says: /memberIds/, request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.admin, json: { memberIds: [] } }) },
+  { name: 'POST members with an unknown user', status: 400, shape: 'api', error: 'bad.request', says: /Unknown user ids/, request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.admin, json: { memberIds: [c.agent.userId, UNKNOWN_ID] } }) },
+  { name: 'POST members based on a stale version', status: 409, shape: 'api', error: 'conflict', says: /version/, request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.admin, json: { memberIds: [c.agent.userId], version: 99 } }) },
+  { name: 'POST members with a version of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /version/, request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.admin, json: { memberIds: [c.agent.userId], version: 'latest' } }) },
+  { name: 'POST members with malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.admin, rawJson: '{"memberIds":[' }) },
+  { name: 'POST members with an empty body', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.admin }) },
+  { name: 'POST members as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('POST', `${groups}/${c.groupId}/members`, { token: c.agent.access, json: { memberIds: [c.agent.userId] } }) },
+  { name: 'DELETE members without ids', status: 400, shape: 'api', error: 'bad.request', says: /ids/, request: (c) => req('DELETE', `${groups}/${c.groupId}/members`, { token: c.admin }) },
+  { name: 'DELETE members of an unknown group', status: 404, shape: 'api', error: 'not.found', request: (c) => req('DELETE', `${groups}/${UNKNOWN_ID}/members?ids=${UNKNOWN_ID}`, { token: c.admin }) },
+  { name: 'PUT group based on a stale version', status: 409, shape: 'api', error: 'conflict', says: /version/, request: (c) => req('PUT', `${groups}/${c.groupId}`, { token: c.admin, json: { name: 'X', version: 99 } }) },
+  { name: 'PUT group changing its type', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', `${groups}/${c.groupId}`, { token: c.admin, json: { type: 'social' } }) },
+  { name: 'POST group of an unknown type', status: 400, shape: 'api', error: 'bad.request', says: /type/, request: (c) => req('POST', groups, { token: c.admin, json: { name: 'G', type: 'secret' } }) },
+  { name: 'POST group of an unknown visibility', status: 400, shape: 'api', error: 'bad.request', says: /visibility/, request: (c) => req('POST', groups, { token: c.admin, json: { name: 'G', visibility: 'everyone' } }) },
+  { name: 'GET list with pageSize 0', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${groups}?pageSize=0`, { token: c.admin }) },
   { name: 'DELETE unknown id', status: 404, shape: 'api', error: 'not.found', request: (c) => req('DELETE', `${groups}/${UNKNOWN_ID}`, { token: c.admin }) },
   { name: 'DELETE as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('DELETE', `${groups}/${c.groupId}`, { token: c.agent.access }) },
 ];
@@ -511,44 +527,67 @@ const AUDITS_API: Case[] = [
   { name: 'from that is not a date', status: 400, shape: 'api', error: 'bad.request', says: /from/, request: (c) => req('GET', `${audits}?from=yesterday`, { token: c.admin }) },
   { name: 'to that is a bare number', status: 400, shape: 'api', error: 'bad.request', says: /to/, request: (c) => req('GET', `${audits}?to=1700000000`, { token: c.admin }) },
   { name: 'from that is an impossible date', status: 400, shape: 'api', error: 'bad.request', says: /from/, request: (c) => req('GET', `${audits}?from=2024-13-45T99:00:00Z`, { token: c.admin }) },
-  { name: 'limit=0', status: 400, shape: 'api', error: 'bad.request', says: /limit/, request: (c) => req('GET', `${audits}?limit=0`, { token: c.admin }) },
-  { name: 'limit too large', status: 400, shape: 'api', error: 'bad.request', says: /limit/, request: (c) => req('GET', `${audits}?limit=100000`, { token: c.admin }) },
-  { name: 'limit not a number', status: 400, shape: 'api', error: 'bad.request', says: /limit/, request: (c) => req('GET', `${audits}?limit=ten`, { token: c.admin }) },
-  { name: 'limit a fraction', status: 400, shape: 'api', error: 'bad.request', says: /limit/, request: (c) => req('GET', `${audits}?limit=1.5`, { token: c.admin }) },
-  { name: 'limit given twice', status: 400, shape: 'api', error: 'bad.request', says: /limit/, request: (c) => req('GET', `${audits}?limit=1&limit=2`, { token: c.admin }) },
+  { name: 'pageSize=0', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${audits}?pageSize=0`, { token: c.admin }) },
+  { name: 'pageSize too large', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${audits}?pageSize=50000`, { token: c.admin }) },
+  { name: 'pageSize not a number', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${audits}?pageSize=ten`, { token: c.admin }) },
+  { name: 'pageSize Infinity', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${audits}?pageSize=Infinity`, { token: c.admin }) },
+  { name: 'pageSize a fraction', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${audits}?pageSize=1.5`, { token: c.admin }) },
+  { name: 'pageSize given twice', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${audits}?pageSize=1&pageSize=2`, { token: c.admin }) },
+  { name: 'pageNumber=0', status: 400, shape: 'api', error: 'bad.request', says: /pageNumber/, request: (c) => req('GET', `${audits}?pageNumber=0`, { token: c.admin }) },
+  { name: 'pageSize far beyond a number', status: 400, shape: 'api', error: 'bad.request', says: /pageSize/, request: (c) => req('GET', `${audits}?pageSize=1e400`, { token: c.admin }) },
+  { name: 'pageNumber Infinity on another list', status: 400, shape: 'api', error: 'bad.request', says: /pageNumber/, request: (c) => req('GET', `/api/v2/users?pageNumber=Infinity`, { token: c.admin }) },
+  { name: 'pageNumber far too large', status: 400, shape: 'api', error: 'bad.request', says: /pageNumber/, request: (c) => req('GET', `${audits}?pageNumber=99999999999`, { token: c.admin }) },
   { name: 'userId longer than allowed', status: 400, shape: 'api', error: 'bad.request', says: /userId/, request: (c) => req('GET', `${audits}?userId=${'u'.repeat(200)}`, { token: c.admin }) },
   { name: 'kind longer than allowed', status: 400, shape: 'api', error: 'bad.request', says: /kind/, request: (c) => req('GET', `${audits}?kind=${'k'.repeat(100)}`, { token: c.admin }) },
 ];
 
 const timeout = '/api/v2/tokens/timeout';
 const hipaa = '/api/v2/organizations/features/hipaa';
+const authSettings = '/api/v2/organizations/authentication/settings';
 const validTimeout = { enableIdleTokenTimeout: false, idleTokenTimeoutSeconds: 900 };
 const SETTINGS_API: Case[] = [
   { name: 'GET timeout without a token', status: 401, shape: 'api', request: () => req('GET', timeout) },
   { name: 'PUT timeout malformed JSON', status: 400, shape: 'api', error: 'bad.request', says: /JSON/, request: (c) => req('PUT', timeout, { token: c.admin, rawJson: '{"enableIdleTokenTimeout":tru' }) },
   { name: 'PUT timeout empty body', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin }) },
-  { name: 'PUT timeout oversized body', status: 413, shape: 'api', error: 'payload.too.large', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, excludedPaths: [big()] } }) },
+  { name: 'PUT timeout oversized body', status: 413, shape: 'api', error: 'payload.too.large', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, inactivityTimeoutUnit: big() } }) },
   { name: 'PUT timeout seconds of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /idleTokenTimeoutSeconds/, request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, idleTokenTimeoutSeconds: 'soon' } }) },
   { name: 'PUT timeout flag of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /enableIdleTokenTimeout/, request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, enableIdleTokenTimeout: 'maybe' } }) },
-  { name: 'PUT timeout missing the flag', status: 400, shape: 'api', error: 'bad.request', says: /enableIdleTokenTimeout/, request: (c) => req('PUT', timeout, { token: c.admin, json: { idleTokenTimeoutSeconds: 900 } }) },
+  { name: 'PUT timeout empty object', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: {} }) },
+  { name: 'PUT timeout unknown unit', status: 400, shape: 'api', error: 'bad.request', says: /inactivityTimeoutUnit/, request: (c) => req('PUT', timeout, { token: c.admin, json: { inactivityTimeoutUnit: 'DAYS' } }) },
+  { name: 'PUT timeout with the excluded paths of old', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { excludedPaths: [] } }) },
   { name: 'PUT timeout seconds far above the maximum', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, idleTokenTimeoutSeconds: 10_000_000 } }) },
   { name: 'PUT timeout negative seconds', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, idleTokenTimeoutSeconds: -5 } }) },
   { name: 'PUT timeout bundle with an invalid priority', status: 400, shape: 'api', error: 'bad.request', says: /priority/, request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, inactivityTimeoutGroupBundles: [{ priority: 9, timeoutSeconds: 900, groups: [c.groupId] }] } }) },
-  { name: 'PUT timeout unknown property', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, universalLogoutEnabled: true } }) },
+  { name: 'PUT timeout unknown property', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', timeout, { token: c.admin, json: { ...validTimeout, universalLogout: true } }) },
   { name: 'PUT timeout as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PUT', timeout, { token: c.agent.access, json: validTimeout }) },
   { name: 'PATCH hipaa flag of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /enabled/, request: (c) => req('PATCH', hipaa, { token: c.admin, json: { enabled: 'yes' } }) },
   { name: 'PATCH hipaa malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', hipaa, { token: c.admin, rawJson: '{"enabled"' }) },
   { name: 'PATCH hipaa as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PATCH', hipaa, { token: c.agent.access, json: { enabled: false } }) },
+  { name: 'PATCH hipaa without enabled', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', hipaa, { token: c.admin, json: { hipaa: true } }) },
+  { name: 'PATCH a feature Lockstep does not have', status: 404, shape: 'api', error: 'not.found', says: /hipaa/, request: (c) => req('PATCH', '/api/v2/organizations/features/pci', { token: c.admin, json: { enabled: true } }) },
+  { name: 'PATCH auth settings empty object', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', authSettings, { token: c.admin, json: {} }) },
+  { name: 'PATCH auth settings flag of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /universalLogout/, request: (c) => req('PATCH', authSettings, { token: c.admin, json: { universalLogout: 'on' } }) },
+  { name: 'PATCH auth settings with the name of old', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', authSettings, { token: c.admin, json: { universalLogoutEnabled: true } }) },
+  { name: 'PATCH exclusion outside /api/', status: 400, shape: 'api', error: 'bad.request', says: /inactivityTimeoutExclusions/, request: (c) => req('PATCH', authSettings, { token: c.admin, json: { inactivityTimeoutExclusions: ['/oauth/token'] } }) },
+  { name: 'PATCH exclusion with a regex', status: 400, shape: 'api', error: 'bad.request', says: /inactivityTimeoutExclusions/, request: (c) => req('PATCH', authSettings, { token: c.admin, json: { inactivityTimeoutExclusions: ['/api/v2/(a+)+$'] } }) },
+  { name: 'PATCH exclusions not a list', status: 400, shape: 'api', error: 'bad.request', says: /inactivityTimeoutExclusions/, request: (c) => req('PATCH', authSettings, { token: c.admin, json: { inactivityTimeoutExclusions: { path: '/api/v2/x' } } }) },
+  { name: 'PATCH too many exclusions', status: 400, shape: 'api', error: 'bad.request', says: /inactivityTimeoutExclusions/, request: (c) => req('PATCH', authSettings, { token: c.admin, json: { inactivityTimeoutExclusions: Array.from({ length: 101 }, (_, i) => `/api/v2/p${i}`) } }) },
+  { name: 'PATCH auth settings as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PATCH', authSettings, { token: c.agent.access, json: { universalLogout: true } }) },
 ];
 
 const STATUS_API: Case[] = [
-  { name: 'GET presence of an unknown user', status: 404, shape: 'api', error: 'not.found', request: (c) => req('GET', `${users}/${UNKNOWN_ID}/presence`, { token: c.admin }) },
-  { name: 'GET presence without a token', status: 401, shape: 'api', request: (c) => req('GET', `${users}/${c.agent.userId}/presence`) },
-  { name: 'PATCH presence with an unknown presence', status: 400, shape: 'api', error: 'bad.request', says: /systemPresence/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presence`, { token: c.agent.access, json: { presenceDefinition: { systemPresence: 'Sleeping' } } }) },
-  { name: 'PATCH presence without presenceDefinition', status: 400, shape: 'api', error: 'bad.request', says: /presenceDefinition/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presence`, { token: c.agent.access, json: { systemPresence: 'Available' } }) },
-  { name: 'PATCH presence malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', `${users}/${c.agent.userId}/presence`, { token: c.agent.access, rawJson: '{"presenceDefinition":' }) },
-  { name: 'PATCH presence of another user as an agent', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PATCH', `${users}/${UNKNOWN_ID}/presence`, { token: c.agent.access, json: { presenceDefinition: { systemPresence: 'Offline' } } }) },
-  { name: 'PATCH presence of an unknown user as admin', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PATCH', `${users}/${UNKNOWN_ID}/presence`, { token: c.admin, json: { presenceDefinition: { systemPresence: 'Offline' } } }) },
+  { name: 'GET presence of an unknown user', status: 404, shape: 'api', error: 'not.found', request: (c) => req('GET', `${users}/${UNKNOWN_ID}/presences/purecloud`, { token: c.admin }) },
+  { name: 'GET presence without a token', status: 401, shape: 'api', request: (c) => req('GET', `${users}/${c.agent.userId}/presences/purecloud`) },
+  { name: 'PATCH presence with an unknown definition id', status: 400, shape: 'api', error: 'bad.request', says: /presence definition/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presences/purecloud`, { token: c.agent.access, json: { presenceDefinition: { id: UNKNOWN_ID } } }) },
+  { name: 'PATCH presence by name only (Genesys sets it by id)', status: 400, shape: 'api', error: 'bad.request', says: /id/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presences/purecloud`, { token: c.agent.access, json: { presenceDefinition: { systemPresence: 'Available' } } }) },
+  { name: 'PATCH presence whose id and name disagree', status: 400, shape: 'api', error: 'bad.request', says: /Available/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presences/purecloud`, { token: c.agent.access, json: { presenceDefinition: { id: presenceDefinitionId('Available'), systemPresence: 'Busy' } } }) },
+  { name: 'PATCH presence without presenceDefinition', status: 400, shape: 'api', error: 'bad.request', says: /presenceDefinition/, request: (c) => req('PATCH', `${users}/${c.agent.userId}/presences/purecloud`, { token: c.agent.access, json: { systemPresence: 'Available' } }) },
+  { name: 'GET presence of another source', status: 404, shape: 'api', error: 'not.found', says: /purecloud/, request: (c) => req('GET', `${users}/${c.agent.userId}/presences/microsoftteams`, { token: c.admin }) },
+  { name: 'GET unknown presence definition', status: 404, shape: 'api', error: 'not.found', request: (c) => req('GET', `/api/v2/presence/definitions/${UNKNOWN_ID}`, { token: c.admin }) },
+  { name: 'GET presence definitions with a bad query', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('GET', `/api/v2/presence/definitions?localeCode=${'x'.repeat(40)}`, { token: c.admin }) },
+  { name: 'PATCH presence malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PATCH', `${users}/${c.agent.userId}/presences/purecloud`, { token: c.agent.access, rawJson: '{"presenceDefinition":' }) },
+  { name: 'PATCH presence of another user as an agent', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PATCH', `${users}/${UNKNOWN_ID}/presences/purecloud`, { token: c.agent.access, json: { presenceDefinition: { id: presenceDefinitionId('Offline') } } }) },
+  { name: 'PATCH presence of an unknown user as admin', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PATCH', `${users}/${UNKNOWN_ID}/presences/purecloud`, { token: c.admin, json: { presenceDefinition: { id: presenceDefinitionId('Offline') } } }) },
   { name: 'PUT routingstatus with an unknown status', status: 400, shape: 'api', error: 'bad.request', says: /status/, request: (c) => req('PUT', `${users}/${c.agent.userId}/routingstatus`, { token: c.agent.access, json: { status: 'ASLEEP' } }) },
   { name: 'PUT routingstatus of the wrong type', status: 400, shape: 'api', error: 'bad.request', says: /status/, request: (c) => req('PUT', `${users}/${c.agent.userId}/routingstatus`, { token: c.agent.access, json: { status: { a: 1 } } }) },
   { name: 'PUT routingstatus of an unknown user', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PUT', `${users}/${UNKNOWN_ID}/routingstatus`, { token: c.admin, json: { status: 'IDLE' } }) },
@@ -559,6 +598,18 @@ const STATUS_API: Case[] = [
   { name: 'PUT interaction without a body', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.admin }) },
   { name: 'PUT interaction of an unknown user', status: 404, shape: 'api', error: 'not.found', request: (c) => req('PUT', `${users}/${UNKNOWN_ID}/interactions/i-1`, { token: c.admin, json: { type: 'voice', state: 'disconnected' } }) },
   { name: 'PUT interaction as a non-admin', status: 403, shape: 'api', error: 'missing.permission', request: (c) => req('PUT', `${users}/${c.agent.userId}/interactions/i-1`, { token: c.agent.access, json: { type: 'voice', state: 'connected' } }) },
+];
+
+const channels = '/api/v2/notifications/channels';
+const NOTIFICATIONS_API: Case[] = [
+  { name: 'HEAD an unknown channel', status: 404, shape: 'head', request: (c) => req('HEAD', `${channels}/${UNKNOWN_ID}`, { token: c.agent.access }) },
+  { name: 'GET subscriptions of an unknown channel', status: 404, shape: 'api', error: 'not.found', request: (c) => req('GET', `${channels}/${UNKNOWN_ID}/subscriptions`, { token: c.agent.access }) },
+  { name: 'PUT subscriptions that are not a list', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('PUT', `${channels}/${c.channelId}/subscriptions`, { token: c.agent.access, json: { id: 'v2.users.x.presence' } }) },
+  { name: 'POST too many topics', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('POST', `${channels}/${c.channelId}/subscriptions`, { token: c.agent.access, json: Array.from({ length: 1001 }, (_, i) => ({ id: `t${i}` })) }) },
+  { name: 'POST an unknown topic', status: 404, shape: 'api', error: 'not.found', says: /topic/, request: (c) => req('POST', `${channels}/${c.channelId}/subscriptions`, { token: c.agent.access, json: [{ id: 'v2.analytics.queues.q1.observations' }] }) },
+  { name: 'POST the topic of a user of no org', status: 404, shape: 'api', error: 'not.found', says: /No user/, request: (c) => req('POST', `${channels}/${c.channelId}/subscriptions`, { token: c.agent.access, json: [{ id: `v2.users.${UNKNOWN_ID}.presence` }] }) },
+  { name: 'POST with ignoreErrors that is not a boolean', status: 400, shape: 'api', error: 'bad.request', says: /ignoreErrors/, request: (c) => req('POST', `${channels}/${c.channelId}/subscriptions?ignoreErrors=perhaps`, { token: c.agent.access, json: [] }) },
+  { name: 'POST subscriptions with malformed JSON', status: 400, shape: 'api', error: 'bad.request', request: (c) => req('POST', `${channels}/${c.channelId}/subscriptions`, { token: c.agent.access, rawJson: '[{"id":' }) },
 ];
 
 const USERINFO: Case[] = [
@@ -588,6 +639,7 @@ const TABLE: [string, Case[]][] = [
   ['GET /api/v2/audits', AUDITS_API],
   ['idle timeout and HIPAA settings', SETTINGS_API],
   ['presence, routing status, interactions', STATUS_API],
+  ['notification channels', NOTIFICATIONS_API],
   ['unknown routes', UNKNOWN_ROUTES],
 ];
 
@@ -626,6 +678,7 @@ describe('bad input: 4xx with a clear message on every route, never a 5xx', () =
       url, admin,
       agent: { access: tokens.access_token, refresh: tokens.refresh_token!, idToken: tokens.id_token!, userId: info.user.id },
       groupId: ((await group.json()) as { id: string }).id,
+      channelId: ((await (await fetch(`${url}/api/v2/notifications/channels`, { method: 'POST', headers: bearer(tokens.access_token) })).json()) as { id: string }).id,
       async code(clientId = 'agent-desktop') {
         const { verifier, params } = await authorizeParams(clientId);
         const res = await browser.fetch(`${url}/oauth/authorize${q(params)}`);
@@ -637,7 +690,7 @@ describe('bad input: 4xx with a clear message on every route, never a 5xx', () =
     };
     before_ = {
       users: await api('/api/v2/users', admin), groups: await api('/api/v2/groups', admin), clients: await api('/api/v2/oauth/clients', admin),
-      timeout: await api('/api/v2/tokens/timeout', admin), presence: await api(`/api/v2/users/${info.user.id}/presence`, admin),
+      timeout: await api('/api/v2/tokens/timeout', admin), presence: await api(`/api/v2/users/${info.user.id}/presences/purecloud`, admin),
     };
   });
   after(() => server.stop());
@@ -684,8 +737,9 @@ describe('bad input: 4xx with a clear message on every route, never a 5xx', () =
     assert.deepEqual(await api('/api/v2/groups', ctx.admin), before_.groups);
     assert.deepEqual(await api('/api/v2/oauth/clients', ctx.admin), before_.clients);
     assert.deepEqual(await api('/api/v2/tokens/timeout', ctx.admin), before_.timeout);
-    assert.deepEqual(await api('/api/v2/organizations/features/hipaa', ctx.admin), { enabled: false });
-    assert.deepEqual(await api(`/api/v2/users/${ctx.agent.userId}/presence`, ctx.admin), before_.presence);
+    assert.deepEqual((await api('/api/v2/organizations/me', ctx.admin)).features, { hipaa: false });
+    assert.deepEqual(await api('/api/v2/organizations/authentication/settings', ctx.admin), { universalLogout: false, inactivityTimeoutExclusions: [] });
+    assert.deepEqual(await api(`/api/v2/users/${ctx.agent.userId}/presences/purecloud`, ctx.admin), before_.presence);
 
     // The login form still works after the failed attempts (one wrong password, well under the throttle).
     const again = await signIn(server.url, new Browser(), { clientId: 'crm-embedded', redirectUri: REDIRECT }, { username: 'agent2@demo.test', password: DEMO_PASSWORD });

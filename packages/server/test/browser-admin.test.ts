@@ -42,6 +42,9 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
   const admin = () => automationToken(server.url, DEMO_SECRET);
   const head = async (token: string) => (await call('HEAD', '/api/v2/tokens/me', token)).status;
   const idleSettings = async () => (await call('GET', '/api/v2/tokens/timeout', await admin())).body;
+  const authSettings = async () => (await call('GET', '/api/v2/organizations/authentication/settings', await admin())).body;
+  const hipaaOn = async () => (await call('GET', '/api/v2/organizations/me', await admin())).body.features.hipaa;
+  const tokenInfo = async (token: string) => (await call('GET', '/api/v2/tokens/me', token)).body;
   const timeoutInput = () => page.getByLabel('Timeout', { exact: true }).first();
   const saveIdle = () => page.getByRole('button', { name: 'Save idle timeout' });
   const setTimeoutTo = async (value: string, unit: 'minutes' | 'hours') => {
@@ -89,8 +92,7 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Save universal logout');
     await page.keyboard.press('Enter');
     await page.getByText('Saved: universal logout is on.').waitFor();
-    const settings = await call('GET', '/api/v2/organizations/authentication/settings', await admin());
-    assert.equal(settings.body.universalLogoutEnabled, true);
+    assert.equal((await authSettings()).universalLogout, true);
     await screenshot(page, 'admin-authentication');
   });
 
@@ -111,42 +113,83 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     await page.getByText(/must be from 1 minute to 8 hours; you entered 30 seconds/).waitFor();
     assert.match(await errorNextTo(timeoutInput()), /you entered 30 seconds/);
     assert.deepEqual(await idleSettings(), before, 'nothing was saved');
+  });
 
-    // A bad excluded path: the server's message goes next to the textarea.
-    await timeoutInput().fill('1');
-    await page.getByLabel('Excluded paths').fill('/api/v2/users/*/presence\n/api/v2/users?x');
-    await saveIdle().click();
-    await page.getByText('Not saved.').waitFor();
-    assert.match(await errorNextTo(page.getByLabel('Excluded paths')), /Excluded path "\/api\/v2\/users\?x"/);
-    assert.deepEqual(await idleSettings(), before, 'nothing was saved');
-    await page.getByLabel('Excluded paths').fill('/api/v2/users/*/presence');
+  test('excluded paths have their own form: checked, refused with the server\'s message, saved to the authentication settings', async () => {
+    const card = page.getByRole('region', { name: 'Idle timeout exclusions' });
+    const paths = card.getByLabel('Excluded paths');
+    const save = card.getByRole('button', { name: 'Save excluded paths' });
+    const presencePath = '/api/v2/users/*/presences/purecloud';
+    assert.deepEqual((await authSettings()).inactivityTimeoutExclusions, []);
+    const patches: string[] = [];
+    const onRequest = (r: { method(): string; url(): string; postData(): string | null }) => {
+      if (r.method() === 'PATCH' && r.url().endsWith('/api/v2/organizations/authentication/settings')) patches.push(r.postData() ?? '');
+    };
+    page.on('request', onRequest);
+
+    // Not an API path: the console refuses it without asking the server.
+    await paths.fill(`${presencePath}\nusers`);
+    await save.click();
+    await card.getByText('Not saved.').waitFor();
+    assert.match(await errorNextTo(paths), /"users" is not an API path/);
+    assert.deepEqual(patches, [], 'nothing was sent');
+
+    // An API path the server refuses: its message, in the console's words, goes next to the textarea.
+    await paths.fill(`${presencePath}\n/api/v2/users?x`);
+    await save.click();
+    await card.getByText('Not saved.').waitFor();
+    assert.match(await errorNextTo(paths), /^Excluded path "\/api\/v2\/users\?x" must be an \/api\/\.\.\. path/);
+    assert.equal(await paths.getAttribute('aria-invalid'), 'true');
+    assert.deepEqual((await authSettings()).inactivityTimeoutExclusions, [], 'nothing was saved');
+
+    // Saved once each, with nothing but the exclusions in the PATCH; the idle timeout settings have no paths any more.
+    await paths.fill(`${presencePath}\n\n${presencePath}`);
+    assert.equal(await paths.getAttribute('aria-invalid'), null, 'typing clears the error');
+    await save.click();
+    await card.getByText('Saved: 1 excluded path.').waitFor();
+    assert.deepEqual(JSON.parse(patches.at(-1)!), { inactivityTimeoutExclusions: [presencePath] });
+    assert.deepEqual(await authSettings(), { universalLogout: true, inactivityTimeoutExclusions: [presencePath] });
+    assert.equal(await paths.inputValue(), presencePath);
+    assert.equal('excludedPaths' in (await idleSettings()), false);
+    page.off('request', onRequest);
   });
 
   test('HIPAA: enabling it over the cap is refused with what to lower; once on, the field says so', async () => {
     await setTimeoutTo('1', 'hours');
     await page.getByText('Saved: the idle timeout is on.').waitFor();
+    const inHours = await idleSettings();
+    assert.deepEqual([inHours.idleTokenTimeoutSeconds, inHours.inactivityTimeoutUnit], [3600, 'HOURS'], 'saved with the unit chosen');
     const hipaa = page.getByRole('switch', { name: 'HIPAA compliance' });
     await hipaa.check();
     await page.getByRole('button', { name: 'Save HIPAA setting' }).click();
     await page.getByText('Not saved.').waitFor();
     assert.match(await errorNextTo(hipaa), /Lower the idle timeout \(now 1 hour\)/);
     assert.equal(await hipaa.isChecked(), false, 'the switch shows what is saved');
-    assert.equal((await call('GET', '/api/v2/organizations/features/hipaa', await admin())).body.enabled, false);
+    assert.equal(await hipaaOn(), false);
 
     await setTimeoutTo('15', 'minutes');
     await page.getByText('Saved: the idle timeout is on.').waitFor();
     await hipaa.check();
     await page.getByRole('button', { name: 'Save HIPAA setting' }).click();
     await page.getByText('Saved: HIPAA compliance is on.').waitFor();
+    assert.equal(await hipaaOn(), true);
     await page.getByText('HIPAA is enabled: at most 15 minutes.').first().waitFor();
     await setTimeoutTo('20', 'minutes');
     assert.match(await errorNextTo(timeoutInput()), /HIPAA is enabled: the idle timeout can be at most 15 minutes/);
     await hipaa.uncheck();
     await page.getByRole('button', { name: 'Save HIPAA setting' }).click();
     await page.getByText('Saved: HIPAA compliance is off.').waitFor();
+    assert.equal(await hipaaOn(), false);
   });
 
-  test('a group bundle is added with the editor: priority, timeout and groups from the org', async () => {
+  test('a group bundle is added with the editor: priority, timeout and groups from the org; it applies to the members at once', async () => {
+    // The agent joins the group (POST .../members) with a live token, before the bundle exists.
+    const desktop = (await signIn(server.url, new Browser(), { clientId: 'agent-desktop' }, agent)).tokens.access_token;
+    const agentId = (await tokenInfo(desktop)).user.id;
+    const added = await call('POST', `/api/v2/groups/${nightShiftId}/members`, await admin(), { memberIds: [agentId] });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    assert.deepEqual([added.body.memberCount, added.body.memberIds], [1, [agentId]]);
+
     await page.getByRole('button', { name: 'Add group bundle' }).click();
     const bundle = page.getByRole('group', { name: 'Group bundle 1' });
     await bundle.getByLabel('Timeout', { exact: true }).fill('10');
@@ -159,7 +202,18 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     await screenshot(page, 'admin-group-bundle');
     const saved = await idleSettings();
     assert.equal(saved.inactivityTimeoutGroupsEnabled, true);
-    assert.deepEqual(saved.inactivityTimeoutGroupBundles, [{ priority: 1, timeoutSeconds: 600, groups: [nightShiftId] }]);
+    assert.deepEqual(saved.inactivityTimeoutGroupBundles, [{ priority: 1, timeoutSeconds: 600, inactivityTimeoutUnit: 'MINUTES', groups: [nightShiftId] }]);
+
+    const applied = await tokenInfo(desktop);
+    assert.equal(applied.idleTimeoutSeconds, 600, 'saving re-timed the member\'s live token');
+    const idlesIn = Date.parse(applied.dateTokenIdles) - Date.now();
+    assert.ok(idlesIn > 0 && idlesIn <= 600_000, `dateTokenIdles ${applied.dateTokenIdles} is within the bundle's 10 minutes`);
+    assert.equal('idleExpiresAt' in applied, false);
+    assert.equal(applied.OAuthClient.id, 'agent-desktop');
+
+    const removed = await call('DELETE', `/api/v2/groups/${nightShiftId}/members?ids=${agentId}`, await admin());
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    assert.deepEqual([removed.body.memberCount, removed.body.memberIds], [0, []]);
   });
 
   test('15 minutes is saved, and the next logout is universal without a restart', async () => {
@@ -169,7 +223,16 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     const saved = await idleSettings();
     assert.equal(saved.enableIdleTokenTimeout, true);
     assert.equal(saved.idleTokenTimeoutSeconds, 900);
-    assert.deepEqual(saved.excludedPaths, ['/api/v2/users/*/presence']);
+    assert.equal(saved.inactivityTimeoutUnit, 'MINUTES');
+
+    // A reload shows what is saved, each timeout in the unit it was saved in.
+    await page.reload();
+    assert.equal(await timeoutInput().inputValue(), '15');
+    assert.equal(await page.getByLabel('Timeout unit').first().inputValue(), 'MINUTES');
+    const bundle = page.getByRole('group', { name: 'Group bundle 1' });
+    assert.equal(await bundle.getByLabel('Timeout', { exact: true }).inputValue(), '10');
+    assert.equal(await bundle.getByLabel('Timeout unit').inputValue(), 'MINUTES');
+    assert.equal(await page.getByLabel('Excluded paths').inputValue(), '/api/v2/users/*/presences/purecloud');
 
     const { desktop, crm } = await agentOnTwoClients();
     assert.equal((await call('DELETE', '/api/v2/tokens/me', desktop)).status, 204);
@@ -179,15 +242,17 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
 
   test('"Log off" on the Users page signs the agent out of every client, and the audit log shows it', async () => {
     const { desktop, crm } = await agentOnTwoClients();
-    const agentId = (await call('GET', '/api/v2/tokens/me', desktop)).body.user.id;
-    assert.equal((await call('PATCH', `/api/v2/users/${agentId}/presence`, desktop, { presenceDefinition: { systemPresence: 'Available' } })).status, 200);
-    assert.equal((await call('PUT', `/api/v2/users/${agentId}/routingstatus`, desktop, { status: 'IDLE' })).status, 200);
+    const agentId = (await tokenInfo(desktop)).user.id;
+    const definitions = (await call('GET', '/api/v2/presence/definitions', desktop)).body.entities;
+    const onQueue = definitions.find((d: { systemPresence: string }) => d.systemPresence === 'On Queue');
+    // "On Queue" also puts the agent's routing status to IDLE.
+    assert.equal((await call('PATCH', `/api/v2/users/${agentId}/presences/purecloud`, desktop, { presenceDefinition: { id: onQueue.id } })).status, 200);
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     const row = page.locator('tr[data-user="agent@demo.test"]');
     await row.getByText('Agent Desktop').waitFor();
     await row.getByText('CRM (embedded)').waitFor();
-    assert.equal(await row.locator('.pill').textContent(), 'Available');
+    assert.equal(await row.locator('.pill').textContent(), 'On Queue');
     await row.getByText('Idle', { exact: true }).waitFor();
     await screenshot(page, 'admin-users');
 
@@ -217,6 +282,38 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.locator('tr[data-kind="settings_changed"]').first().waitFor();
     await screenshot(page, 'admin-audit');
+  });
+
+  test('the audit log shows 100 entries a page, newest first; the pager keeps the filters applied', async () => {
+    const token = await admin();
+    const settingsChanges = async () => (await call('GET', '/api/v2/audits?kind=settings_changed&pageSize=1', token)).body.total;
+    // Every saved settings change is audited, an unchanged value too: enough of them for a second page.
+    for (let n = await settingsChanges(); n <= 100; n++) {
+      assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', token, { universalLogout: true })).status, 200);
+    }
+    const total = await settingsChanges();
+    const rows = page.locator('tbody tr[data-kind="settings_changed"]');
+    const times = async () => rows.locator('time').evaluateAll((els) => els.map((el) => el.getAttribute('datetime')!));
+    const newer = page.getByRole('button', { name: 'Newer entries' });
+    const older = page.getByRole('button', { name: 'Older entries' });
+
+    await page.getByLabel('Kind').selectOption('settings_changed');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText(`Entries 1–100 of ${total}, newest first.`).waitFor();
+    const firstPage = await times();
+    assert.equal(firstPage.length, 100);
+    assert.deepEqual(firstPage, [...firstPage].sort().reverse(), 'newest first');
+    assert.equal(await newer.isDisabled(), true);
+
+    await page.getByLabel('Kind').selectOption(''); // not applied: the next page is still of settings changes
+    await older.click();
+    await page.getByText(`Entries 101–${total} of ${total}, newest first.`).waitFor();
+    assert.equal(await page.locator('tbody tr').count(), total - 100);
+    assert.equal(await rows.count(), total - 100);
+    assert.ok((await times())[0]! <= firstPage.at(-1)!, 'the second page is older');
+    assert.equal(await older.isDisabled(), true);
+    await newer.click();
+    await page.getByText(`Entries 1–100 of ${total}, newest first.`).waitFor();
   });
 
   test('Applications: an extra allowed origin is checked, saved and kept; the API returns it and CORS follows it', async () => {

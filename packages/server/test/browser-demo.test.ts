@@ -14,7 +14,7 @@ describe('demo clients in Chromium', { skip }, () => {
   let call: ReturnType<typeof api>;
   const admin = () => automationToken(server.url, DEMO_SECRET);
   const setUniversal = async (on: boolean) =>
-    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: on })).status, 200);
+    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: on })).status, 200);
 
   before(async () => {
     server = await startTestServer({ env: { LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS: '1' } });
@@ -192,15 +192,15 @@ describe('demo clients in Chromium', { skip }, () => {
 
     await page.getByTestId('idle-warning').waitFor({ timeout: 10_000 });
     await screenshot(page, 'demo-4-idle-warning');
-    const before = await call('GET', '/api/v2/audits?kind=idle_timeout', await admin());
+    const idleTimeouts = async () => (await call('GET', '/api/v2/audits?kind=idle_timeout&pageSize=1', await admin())).body.total;
+    const before = await idleTimeouts();
     await page.getByTestId('stay-signed-in').click();
     await page.waitForTimeout(4000);
     assert.equal(await page.getByTestId('signed-out').count(), 0, 'staying signed in kept the session past the first deadline');
 
     await page.getByTestId('signed-out').waitFor({ timeout: 15_000 });
     assert.match(await page.getByTestId('signed-out-reason').textContent() ?? '', /^Signed out after 6 seconds without activity$/);
-    const afterAudit = await call('GET', '/api/v2/audits?kind=idle_timeout', await admin());
-    assert.ok(afterAudit.body.entities.length > before.body.entities.length);
+    assert.ok((await idleTimeouts()) > before, 'the idle timeout is audited');
     await screenshot(page, 'demo-4-idle-timed-out');
 
     await call('PUT', '/api/v2/tokens/timeout', await admin(), { enableIdleTokenTimeout: false, idleTokenTimeoutSeconds: 900 });
@@ -212,6 +212,44 @@ describe('demo clients in Chromium', { skip }, () => {
     assert.match(page.url(), /\/demo\/agent#\/contacts$/);
     assert.equal(await page.getByTestId('screen').locator('h2').textContent(), 'Contacts');
     await screenshot(page, 'demo-4-back-on-contacts');
+    await context.close();
+  });
+
+  test('presence: the agent picks one by name, it is set by its definition id, and "On Queue" puts the routing status to IDLE', async () => {
+    const token = await admin();
+    const definitions: { id: string; systemPresence: string; languageLabels: { en_US: string } }[] =
+      (await call('GET', '/api/v2/presence/definitions', token)).body.entities;
+    const idOf = (name: string) => definitions.find((d) => d.systemPresence === name)!.id;
+    const users = (await call('GET', '/api/v2/users?pageSize=500', token)).body.entities;
+    const agentId = users.find((u: { email: string }) => u.email === 'agent@demo.test').id;
+    const presenceNow = async () => (await call('GET', `/api/v2/users/${agentId}/presences/purecloud`, token)).body.presenceDefinition;
+    const routingNow = async () => (await call('GET', `/api/v2/users/${agentId}/routingstatus`, token)).body.status;
+
+    const context = await chromium.newContext();
+    const page = await context.newPage();
+    const sent: unknown[] = [];
+    page.on('request', (r) => { if (r.method() === 'PATCH' && r.url().endsWith(`/users/${agentId}/presences/purecloud`)) sent.push(JSON.parse(r.postData() ?? 'null')); });
+    await signInAgent(page);
+    const presence = page.getByLabel('Presence', { exact: true });
+    const routing = page.getByLabel('Routing status', { exact: true });
+    assert.deepEqual(await presence.locator('option').allTextContents(), definitions.map((d) => d.languageLabels.en_US), 'the org\'s presences');
+    assert.equal(await presence.inputValue(), idOf((await presenceNow()).systemPresence), 'shows the presence the server has');
+
+    const choose = async (name: string, routingStatus: string) => {
+      await presence.selectOption({ label: name });
+      await page.waitForFunction((want) => (document.getElementById('routing') as HTMLSelectElement).value === want, routingStatus);
+      assert.deepEqual(sent.at(-1), { presenceDefinition: { id: idOf(name) } });
+      assert.deepEqual(await presenceNow(), { id: idOf(name), systemPresence: name, selfUri: `/api/v2/presence/definitions/${idOf(name)}` });
+      assert.equal(await routingNow(), routingStatus);
+    };
+    await choose('On Queue', 'IDLE');
+    await screenshot(page, 'demo-8-on-queue');
+    await choose('Away', 'OFF_QUEUE');
+
+    await page.reload();
+    await page.getByTestId('user').waitFor();
+    assert.equal(await presence.inputValue(), idOf('Away'));
+    assert.equal(await routing.inputValue(), 'OFF_QUEUE');
     await context.close();
   });
 

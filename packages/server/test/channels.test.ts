@@ -51,11 +51,19 @@ describe('notification channels', () => {
     const id = await createChannel(token);
     const path = `/api/v2/notifications/channels/${id}/subscriptions`;
 
-    assert.deepEqual((await call('PUT', path, token, [{ id: `v2.users.${me}.presence` }])).body.entities, [{ id: `v2.users.${me}.presence` }]);
+    assert.deepEqual((await call('PUT', path, token, [{ id: `v2.users.${me}.presence` }])).body.entities, [{ id: `v2.users.${me}.presence`, state: 'Permitted' }]);
     const added = await call('POST', path, token, [{ id: `v2.users.${me}.routingstatus` }]);
     assert.deepEqual(added.body.entities.map((t: any) => t.id).sort(), [`v2.users.${me}.presence`, `v2.users.${me}.routingstatus`]);
     assert.equal((await call('GET', path, token)).body.entities.length, 2);
+    const lenient = await call('POST', `${path}?ignoreErrors=true`, token, [{ id: 'v2.users.x.calendar' }, { id: `v2.users.${me}.presence` }]);
+    assert.equal(lenient.status, 200, 'ignoreErrors: the call succeeds and says which topic was rejected');
+    assert.deepEqual(lenient.body.entities.find((t: any) => t.id === 'v2.users.x.calendar'), {
+      id: 'v2.users.x.calendar', state: 'Rejected', rejectionReason: lenient.body.entities.find((t: any) => t.state === 'Rejected').rejectionReason,
+    });
+    assert.match(lenient.body.entities.find((t: any) => t.state === 'Rejected').rejectionReason, /Unknown topic/);
+    assert.equal((await call('GET', path, token)).body.entities.length, 2, 'the rejected topic was not subscribed');
     assert.equal((await call('PUT', path, token, [{ id: 'v2.users.x.calendar' }])).status, 404);
+    assert.equal((await call('GET', path, token)).body.entities.length, 2, 'a failed PUT leaves the subscriptions as they were');
     assert.equal((await call('PUT', path, token, [{ id: 'v2.users.no-such-user.presence' }])).status, 404);
     assert.equal((await call('GET', path, await automationToken(server.url, DEMO_SECRET))).status, 404, "a channel belongs to its token");
     assert.equal((await call('DELETE', path, token)).status, 204);

@@ -84,7 +84,7 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
     try {
       const call = api(cli.url);
       const admin = await automationToken(cli.url, DEMO_SECRET);
-      const on = await call('PATCH', '/api/v2/organizations/authentication/settings', admin, { universalLogoutEnabled: true });
+      const on = await call('PATCH', '/api/v2/organizations/authentication/settings', admin, { universalLogout: true });
       assert.equal(on.status, 200, JSON.stringify(on.body));
       const c = (await call('GET', '/api/v2/oauth/clients/crm-backend', admin)).body;
       const put = await call('PUT', '/api/v2/oauth/clients/crm-backend', admin, {
@@ -241,7 +241,7 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
         const res = await fetch(cli.url + '/api/v2/tokens/me', { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
         assert.equal(res.status, 401, 'revoked tokens stay revoked after the restart');
       }
-      const attempts = (await api(cli.url)('GET', '/api/v2/audits?kind=backchannel_logout&limit=1000', await automationToken(cli.url, DEMO_SECRET))).body.entities;
+      const attempts = (await api(cli.url)('GET', '/api/v2/audits?kind=backchannel_logout&pageSize=500', await automationToken(cli.url, DEMO_SECRET))).body.entities;
       for (const jti of want) {
         assert.ok(attempts.some((a: any) => a.details.jti === jti && a.details.outcome === 'delivered'), `a delivered attempt is audited for ${jti}`);
       }

@@ -255,7 +255,7 @@ describe('CORS and the token endpoint from other origins (Node fetch with an Ori
     for (const m of ['GET', 'POST', 'DELETE']) assert.ok(methods.includes(m), `allowed methods include ${m}: ${methods}`);
 
     const corsRoutes = [['/oauth/revoke', 'POST'], ['/oauth/userinfo', 'GET'], ['/oauth/introspect', 'POST'], ['/api/v2/tokens/me', 'GET'],
-      ['/api/v2/notifications/channels', 'POST'], ['/api/v2/users/some-user/presence', 'PATCH']] as const;
+      ['/api/v2/notifications/channels', 'POST'], ['/api/v2/users/some-user/presences/purecloud', 'PATCH']] as const;
     for (const [path, method] of corsRoutes) {
       const other = await preflight(path, app, method, 'authorization, content-type, lockstep-activity');
       assert.equal(other.status, 204, `preflight ${path}`);
@@ -529,7 +529,7 @@ describe('oidc-client-ts in Chromium on another site (app on localhost, Lockstep
       assert.ok(active.idle, 'Lockstep-Idle-Expires is exposed to the other origin');
       const deadline = Date.parse(active.idle!);
       assert.ok(Math.abs(deadline - (s.clock.now() + 600_000)) < 30_000, `the deadline ${active.idle} is about 600 s from now`);
-      assert.equal(deadline, Date.parse(active.body.idleExpiresAt), 'the header says what /tokens/me says');
+      assert.equal(deadline, Date.parse(active.body.dateTokenIdles), 'the header says what /tokens/me says');
 
       s.clock.advance(10_000);
       const preserved = await call('/api/v2/tokens/me?preserveIdleTTL=true');

@@ -168,7 +168,7 @@ describe('cross-site embed over HTTPS in Chromium', { skip }, () => {
   });
 
   test('the agent signs in once with a password; the widget in the CRM iframe signs in through a popup without one, stays alive on forwarded CRM activity, and universal logout signs it out within a second without a reload', async () => {
-    await ok('PATCH', '/api/v2/organizations/authentication/settings', { universalLogoutEnabled: true });
+    await ok('PATCH', '/api/v2/organizations/authentication/settings', { universalLogout: true });
     await ok('PUT', '/api/v2/tokens/timeout', { enableIdleTokenTimeout: false, idleTokenTimeoutSeconds: 900 });
     const logins = await passwordLogins();
     const context = await chromium.newContext({ viewport: { width: 1200, height: 640 } });

@@ -36,7 +36,9 @@ describe('idle deadline header and 401 codes (injected clock)', () => {
   before(async () => {
     server = await startTestServer({ clock });
     call = api(server.url);
-    await setTimeoutSettings({ enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 300, excludedPaths: ['/api/v2/users/*/presence'] });
+    await setTimeoutSettings({ enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 300 });
+    const excluded = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { inactivityTimeoutExclusions: ['/api/v2/users/*/presences/*'] });
+    assert.equal(excluded.status, 200, JSON.stringify(excluded.body));
   });
   after(() => server.stop());
 
@@ -45,7 +47,7 @@ describe('idle deadline header and 401 codes (injected clock)', () => {
     const first = await request(token, 'GET', '/api/v2/tokens/me');
     const info = await first.json();
     assert.equal(deadlineOf(first), clock.now() + 5 * MIN);
-    assert.equal(deadlineOf(first), Date.parse(info.idleExpiresAt), 'the header and the token info agree');
+    assert.equal(deadlineOf(first), Date.parse(info.dateTokenIdles), 'the header and the token info agree');
     const start = clock.now();
 
     await advance(MIN);
@@ -53,7 +55,7 @@ describe('idle deadline header and 401 codes (injected clock)', () => {
     assert.equal(deadlineOf(await request(token, 'HEAD', '/api/v2/tokens/me?preserveIdleTTL=true')), still, 'HEAD heartbeat with preserveIdleTTL');
     assert.equal(deadlineOf(await request(token, 'GET', '/api/v2/tokens/me?preserveIdleTTL=true')), still);
     assert.equal(deadlineOf(await request(token, 'GET', '/api/v2/tokens/me', { 'lockstep-activity': 'background' })), still, 'background call');
-    assert.equal(deadlineOf(await request(token, 'GET', `/api/v2/users/${info.user.id}/presence`)), still, 'excluded path');
+    assert.equal(deadlineOf(await request(token, 'GET', `/api/v2/users/${info.user.id}/presences/purecloud`)), still, 'excluded path');
     const counted = await request(token, 'HEAD', '/api/v2/tokens/me');
     assert.equal(counted.status, 200);
     assert.equal(deadlineOf(counted), clock.now() + 5 * MIN, 'a plain HEAD is activity and moves the deadline');
@@ -83,7 +85,7 @@ describe('idle deadline header and 401 codes (injected clock)', () => {
       const res = await request(token, 'GET', '/api/v2/tokens/me');
       assert.equal(res.status, 200);
       assert.equal(res.headers.get(IDLE), null);
-      assert.equal((await res.json()).idleExpiresAt, null);
+      assert.equal((await res.json()).dateTokenIdles, undefined, 'no idle deadline: the token info has no dateTokenIdles');
     } finally {
       await setTimeoutSettings({ enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 300 });
     }
@@ -110,10 +112,10 @@ describe('idle deadline header and 401 codes (injected clock)', () => {
     const browser = new Browser();
     const desktop = await login('agent-desktop', browser);
     const crm = await login('crm-embedded', browser);
-    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: true })).status, 200);
+    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: true })).status, 200);
     assert.equal((await request(desktop, 'DELETE', '/api/v2/tokens/me')).status, 204);
     await expectCode(crm, 'token.revoked', 'universal_logout');
-    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: false })).status, 200);
+    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: false })).status, 200);
 
     const loggedOff = await login();
     const userId = (await (await request(loggedOff, 'GET', '/api/v2/tokens/me')).json()).user.id;

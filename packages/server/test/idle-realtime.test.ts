@@ -18,7 +18,7 @@ test('with a 2-second timeout, an unused token expires about a second after its 
   const browser = new Browser();
   const used = (await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent)).tokens.access_token;
   const unused = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
-  const deadline = Date.parse((await call('GET', '/api/v2/tokens/me?preserveIdleTTL=true', unused)).body.idleExpiresAt);
+  const deadline = Date.parse((await call('GET', '/api/v2/tokens/me?preserveIdleTTL=true', unused)).body.dateTokenIdles);
 
   for (let i = 0; i < 5; i++) {
     await sleep(1000);

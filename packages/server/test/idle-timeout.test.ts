@@ -5,6 +5,7 @@ import { ManualClock } from '../src/core/clock.ts';
 import { api } from './helpers/api.ts';
 import { authorizeOutcome, automationToken, Browser, discover, insecure, signIn } from './helpers/browser.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
+import { presenceDefinitionId } from '../src/core/presence-definitions.ts';
 
 const MIN = 60_000;
 const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };
@@ -43,7 +44,7 @@ describe('idle token timeout (injected clock)', () => {
     const desktop = await s.login('agent-desktop', browser);
     const crm = await s.login('crm-embedded', browser);
     const info = await s.call('GET', '/api/v2/tokens/me?preserveIdleTTL=true', desktop);
-    assert.equal(Date.parse(info.body.idleExpiresAt) - s.clock.now(), 5 * MIN);
+    assert.equal(Date.parse(info.body.dateTokenIdles) - s.clock.now(), 5 * MIN);
 
     await s.advance(4 * MIN);
     assert.equal(await s.head(desktop), 200);
@@ -75,17 +76,16 @@ describe('idle token timeout (injected clock)', () => {
 
   test('preserveIdleTTL=true and an excluded path do not reset the clock', async () => {
     const adminToken = await s.admin();
-    const settings = await s.call('PUT', '/api/v2/tokens/timeout', adminToken, {
-      enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 300, excludedPaths: ['/api/v2/users/*/presence'],
-    });
+    const settings = await s.call('PATCH', '/api/v2/organizations/authentication/settings', adminToken, { inactivityTimeoutExclusions: ['/api/v2/users/*/presences/*'] });
     assert.equal(settings.status, 200, JSON.stringify(settings.body));
+    assert.deepEqual(settings.body, { universalLogout: false, inactivityTimeoutExclusions: ['/api/v2/users/*/presences/*'] });
     const token = await s.login('desktop-app');
     const me = await s.call('GET', '/api/v2/tokens/me?preserveIdleTTL=true', token);
     const userId = me.body.user.id;
 
     await s.advance(4 * MIN);
     assert.equal((await s.call('GET', '/api/v2/tokens/me?preserveIdleTTL=true', token)).status, 200);
-    assert.equal((await s.call('GET', `/api/v2/users/${userId}/presence`, token)).status, 200);
+    assert.equal((await s.call('GET', `/api/v2/users/${userId}/presences/purecloud`, token)).status, 200);
     await s.advance(1 * MIN + 1000);
     assert.equal(await s.head(token), 401, 'neither call counted as activity');
 
@@ -94,7 +94,7 @@ describe('idle token timeout (injected clock)', () => {
     assert.equal((await s.call('GET', '/api/v2/tokens/me', other)).status, 200, 'a plain GET counts');
     await s.advance(2 * MIN);
     assert.equal(await s.head(other), 200);
-    await s.call('PUT', '/api/v2/tokens/timeout', await s.admin(), { enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 300, excludedPaths: [] });
+    await s.call('PATCH', '/api/v2/organizations/authentication/settings', await s.admin(), { inactivityTimeoutExclusions: [] });
   });
 
   test('while the timeout is on, the code grant issues no refresh token', async () => {
@@ -123,6 +123,22 @@ describe('idle timeout settings', () => {
 
   const put = async (body: object) => s.call('PUT', '/api/v2/tokens/timeout', await s.admin(), { enableIdleTokenTimeout: true, ...body });
 
+  test('PUT with one field changes that field only; the unit is kept and answered; an unknown unit or field is refused', async () => {
+    assert.equal((await put({ idleTokenTimeoutSeconds: 1200, inactivityTimeoutUnit: 'HOURS' })).status, 200);
+    const alone = await s.call('PUT', '/api/v2/tokens/timeout', await s.admin(), { enableIdleTokenTimeout: false });
+    assert.equal(alone.status, 200, JSON.stringify(alone.body));
+    assert.deepEqual(alone.body, {
+      enableIdleTokenTimeout: false, idleTokenTimeoutSeconds: 1200, inactivityTimeoutUnit: 'HOURS',
+      inactivityTimeoutGroupsEnabled: false, inactivityTimeoutGroupBundles: [],
+    });
+    assert.deepEqual((await s.call('GET', '/api/v2/tokens/timeout', await s.admin())).body, alone.body);
+    for (const bad of [{ inactivityTimeoutUnit: 'DAYS' }, { excludedPaths: [] }, {}]) {
+      const r = await s.call('PUT', '/api/v2/tokens/timeout', await s.admin(), bad);
+      assert.equal(r.status, 400, JSON.stringify(bad));
+    }
+    assert.equal((await put({ idleTokenTimeoutSeconds: 300, inactivityTimeoutUnit: 'MINUTES' })).status, 200);
+  });
+
   test('range: 299 and 28,801 refused, 300 and 28,800 accepted; agents cannot change it but can read it', async () => {
     for (const bad of [299, 28_801]) {
       const r = await put({ idleTokenTimeoutSeconds: bad });
@@ -140,10 +156,13 @@ describe('idle timeout settings', () => {
     const refused = await s.call('PATCH', '/api/v2/organizations/features/hipaa', await s.admin(), { enabled: true });
     assert.equal(refused.status, 409);
     assert.match(refused.body.message, /idleTokenTimeoutSeconds \(now 3600 s\).*900/);
-    assert.equal((await s.call('GET', '/api/v2/organizations/features/hipaa', await s.admin())).body.enabled, false);
+    assert.deepEqual((await s.call('GET', '/api/v2/organizations/me', await s.admin())).body.features, { hipaa: false });
 
     assert.equal((await put({ idleTokenTimeoutSeconds: 900 })).status, 200);
-    assert.equal((await s.call('PATCH', '/api/v2/organizations/features/hipaa', await s.admin(), { enabled: true })).status, 200);
+    const on = await s.call('PATCH', '/api/v2/organizations/features/hipaa', await s.admin(), { enabled: true });
+    assert.deepEqual([on.status, on.body], [200, { hipaa: true }], 'answered as OrganizationFeatures');
+    assert.deepEqual((await s.call('GET', '/api/v2/organizations/me', await s.admin())).body.features, { hipaa: true });
+    assert.equal((await s.call('PATCH', '/api/v2/organizations/features/pci', await s.admin(), { enabled: true })).status, 404, 'a feature Lockstep does not have');
     const over = await put({ idleTokenTimeoutSeconds: 901 });
     assert.equal(over.status, 400);
     assert.match(over.body.message, /HIPAA.*900/);
@@ -168,10 +187,17 @@ describe('idle timeout settings', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const idleIn = async (token: string) => {
       const me = await s.call('GET', '/api/v2/tokens/me', token);
-      return (Date.parse(me.body.idleExpiresAt) - s.clock.now()) / 1000;
+      return (Date.parse(me.body.dateTokenIdles) - s.clock.now()) / 1000;
     };
     assert.equal(await idleIn(agentToken), 1200, 'priority 1 bundle wins');
     assert.equal(await idleIn(agent2Token), 600, 'not in a bundle: the org timeout');
+    const agent2Id = users.find((u: any) => u.email === 'agent2@demo.test').id;
+    const added = await s.call('POST', `/api/v2/groups/${g2}/members`, adminToken, { memberIds: [agent2Id], version: 1 });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    assert.deepEqual([added.body.version, added.body.memberCount], [2, 2]);
+    assert.equal(await idleIn(agent2Token), 1200, 'added to a bundle\'s group: the live token gets the bundle\'s timeout at once');
+    assert.equal((await s.call('DELETE', `/api/v2/groups/${g2}/members?ids=${agent2Id}`, adminToken)).status, 200);
+    assert.equal(await idleIn(agent2Token), 600, 'removed again: back to the org timeout');
     await put({ idleTokenTimeoutSeconds: 600, inactivityTimeoutGroupsEnabled: false, inactivityTimeoutGroupBundles: [] });
     assert.equal(await idleIn(agentToken), 600);
   });
@@ -220,7 +246,7 @@ describe('exemptions, presence and no silent undo', () => {
 
   test("idle expiry of the agent's only token sets Offline / OFF_QUEUE; with a second live token presence is left alone", async () => {
     const desktop = await s.login('agent-desktop');
-    await s.call('PATCH', `/api/v2/users/${agentId}/presence`, desktop, { presenceDefinition: { systemPresence: 'Available' } });
+    await s.call('PATCH', `/api/v2/users/${agentId}/presences/purecloud`, desktop, { presenceDefinition: { id: presenceDefinitionId('Available') } });
     await s.call('PUT', `/api/v2/users/${agentId}/routingstatus`, desktop, { status: 'IDLE' });
     const crm = await s.login('crm-embedded');
     for (let i = 0; i < 3; i++) {
@@ -229,12 +255,12 @@ describe('exemptions, presence and no silent undo', () => {
     }
     assert.equal(await s.head(desktop), 401, 'desktop idled out');
     const adminToken = await s.admin();
-    assert.equal((await s.call('GET', `/api/v2/users/${agentId}/presence`, adminToken)).body.presenceDefinition.systemPresence, 'Available');
+    assert.equal((await s.call('GET', `/api/v2/users/${agentId}/presences/purecloud`, adminToken)).body.presenceDefinition.systemPresence, 'Available');
     assert.equal((await s.call('GET', `/api/v2/users/${agentId}/routingstatus`, adminToken)).body.status, 'IDLE');
 
     await s.advance(5 * MIN);
     assert.equal(await s.head(crm), 401);
-    const presence = await s.call('GET', `/api/v2/users/${agentId}/presence`, await s.admin());
+    const presence = await s.call('GET', `/api/v2/users/${agentId}/presences/purecloud`, await s.admin());
     assert.equal(presence.body.presenceDefinition.systemPresence, 'Offline');
     assert.equal((await s.call('GET', `/api/v2/users/${agentId}/routingstatus`, await s.admin())).body.status, 'OFF_QUEUE');
   });

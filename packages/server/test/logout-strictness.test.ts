@@ -146,9 +146,9 @@ for (const slowStore of [false, true]) describe(`logout strictness${slowStore ? 
         return getOrg(id);
       };
     }
-    const r = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: true });
+    const r = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: true });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.universalLogoutEnabled, true);
+    assert.equal(r.body.universalLogout, true);
     const [token] = await signInEverywhere();
     agentId = (await call('GET', '/api/v2/tokens/me', token!)).body.user.id;
   });

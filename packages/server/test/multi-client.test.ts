@@ -50,7 +50,7 @@ describe('several clients of one browser sign-in session', () => {
     for (const [tokens, clientId] of [[desk.tokens, 'agent-desktop'], [crm.tokens, 'crm-embedded']] as const) {
       const me = await api(server.url, tokens.access_token, 'GET', '/api/v2/tokens/me');
       assert.equal(me.status, 200);
-      assert.equal(me.body.client.id, clientId);
+      assert.equal(me.body.OAuthClient.id, clientId);
       assert.equal(me.body.user.email, 'agent@demo.test');
     }
 

@@ -38,9 +38,11 @@ describe('OAuth 2.1 / OIDC with oauth4webapi', () => {
     assert.equal(me.status, 200);
     const info = await me.json();
     assert.equal(info.user.email, 'agent@demo.test');
-    assert.equal(info.client.id, 'agent-desktop');
+    assert.deepEqual(info.OAuthClient, { id: 'agent-desktop', name: info.OAuthClient.name, authorizedGrantType: 'CODE', organization: info.organization });
     assert.equal(info.organization.id, 'demo');
-    assert.equal(info.idleExpiresAt, null);
+    assert.deepEqual(info.homeOrganization, info.organization);
+    assert.ok(info.authorizedScope.includes('openid'));
+    assert.equal(info.dateTokenIdles, undefined, 'no idle timeout: no dateTokenIdles');
   });
 
   test('refresh rotates; reusing a rotated refresh token is refused and revokes the whole family', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { authorizeRequest, bearer, Browser, formFields, signIn } from './helpers/browser.ts';
 import { createOrg } from './helpers/cli.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
+import { presenceDefinitionId } from '../src/core/presence-definitions.ts';
 
 /**
  * Org isolation: with two orgs on one server, every admin route refuses access to the other org's
@@ -79,7 +80,10 @@ function adminCallsOn(o: Org): Call[] {
     { method: 'DELETE', path: `/api/v2/users/${o.adminId}` },
     { method: 'GET', path: `/api/v2/groups/${o.groupId}` },
     { method: 'PATCH', path: `/api/v2/groups/${o.groupId}`, body: { name: 'Hijacked', memberIds: [] } },
-    { method: 'PUT', path: `/api/v2/groups/${o.groupId}/members`, body: { memberIds: [] } },
+    { method: 'PUT', path: `/api/v2/groups/${o.groupId}`, body: { name: 'Hijacked' } },
+    { method: 'GET', path: `/api/v2/groups/${o.groupId}/members` },
+    { method: 'POST', path: `/api/v2/groups/${o.groupId}/members`, body: { memberIds: [o.adminId] } },
+    { method: 'DELETE', path: `/api/v2/groups/${o.groupId}/members?ids=${o.user.id}` },
     { method: 'DELETE', path: `/api/v2/groups/${o.groupId}` },
     { method: 'GET', path: `/api/v2/oauth/clients/${client}` },
     { method: 'PUT', path: `/api/v2/oauth/clients/${client}`, body: { name: 'Hijacked', type: 'public', redirectUris: ['https://evil.example/cb'], grantTypes: ['authorization_code'] } },
@@ -93,8 +97,8 @@ function adminCallsOn(o: Org): Call[] {
 /** The presence, routing-status and interaction routes (not admin-only, but org-scoped), aimed at one org's user. */
 function userStatusCallsOn(o: Org): Call[] {
   return [
-    { method: 'GET', path: `/api/v2/users/${o.user.id}/presence` },
-    { method: 'PATCH', path: `/api/v2/users/${o.user.id}/presence`, body: { presenceDefinition: { systemPresence: 'Busy' } } },
+    { method: 'GET', path: `/api/v2/users/${o.user.id}/presences/purecloud` },
+    { method: 'PATCH', path: `/api/v2/users/${o.user.id}/presences/purecloud`, body: { presenceDefinition: { id: presenceDefinitionId('Busy') } } },
     { method: 'GET', path: `/api/v2/users/${o.user.id}/routingstatus` },
     { method: 'PUT', path: `/api/v2/users/${o.user.id}/routingstatus`, body: { status: 'NOT_RESPONDING' } },
     { method: 'PUT', path: `/api/v2/users/${o.user.id}/interactions/call-from-the-other-org`, body: { type: 'voice', state: 'connected' } },
@@ -109,7 +113,7 @@ async function snapshot(url: string, o: Org) {
     clients: await json(url, o.automation, '/api/v2/oauth/clients'),
     user: await json(url, o.automation, `/api/v2/users/${o.user.id}`),
     group: await json(url, o.automation, `/api/v2/groups/${o.groupId}`),
-    presence: await json(url, o.automation, `/api/v2/users/${o.user.id}/presence`),
+    presence: await json(url, o.automation, `/api/v2/users/${o.user.id}/presences/purecloud`),
     routing: await json(url, o.automation, `/api/v2/users/${o.user.id}/routingstatus`),
     timeout: await json(url, o.automation, '/api/v2/tokens/timeout'),
   };
@@ -186,7 +190,7 @@ describe('org isolation: two orgs on one server', () => {
       user: { id: (await json(url, aAgent.access_token, '/api/v2/tokens/me')).user.id, email: 'agent@demo.test', access: aAgent.access_token, refresh: aAgent.refresh_token! },
       groupId: ((await aGroup.json()) as { id: string }).id, clientIds: ['agent-desktop', 'automation', 'crm-backend'],
     };
-    const members = await call(url, aAutomation, { method: 'PUT', path: `/api/v2/groups/${A.groupId}/members`, body: { memberIds: [A.user.id] } });
+    const members = await call(url, aAutomation, { method: 'POST', path: `/api/v2/groups/${A.groupId}/members`, body: { memberIds: [A.user.id] } });
     assert.equal(members.status, 200);
   });
   after(() => server.stop());
@@ -238,7 +242,7 @@ describe('org isolation: two orgs on one server', () => {
         assert.ok(self.clientIds.every((id) => clientIds.includes(id)));
         assert.ok(other.clientIds.every((id) => !clientIds.includes(id)), `no client of the other org: ${clientIds}`);
 
-        const audits = await json(url, token, '/api/v2/audits?limit=1000');
+        const audits = await json(url, token, '/api/v2/audits?pageSize=500');
         assert.ok(audits.entities.length > 0, 'the org has its own audit entries (logins)');
         for (const e of audits.entities) {
           assert.ok(![other.user.id, other.adminId].includes(e.userId), `audit entry of the other org: ${JSON.stringify(e)}`);
@@ -256,7 +260,7 @@ describe('org isolation: two orgs on one server', () => {
       for (const c of [...adminCallsOn(A), ...userStatusCallsOn(A)]) await assertRefused(url, token, c, [403, 404], [A.user.email, 'Demo Contact Center']);
     }
     // Naming org A's users as members of an org B group is refused as well.
-    await assertRefused(url, B.admin, { method: 'PUT', path: `/api/v2/groups/${B.groupId}/members`, body: { memberIds: [B.user.id, A.user.id] } }, [400, 404], [A.user.email]);
+    await assertRefused(url, B.admin, { method: 'POST', path: `/api/v2/groups/${B.groupId}/members`, body: { memberIds: [B.user.id, A.user.id] } }, [400, 404], [A.user.email]);
     await assertRefused(url, B.admin, { method: 'POST', path: '/api/v2/groups', body: { name: 'Poached', memberIds: [A.user.id] } }, [400, 404], [A.user.email]);
     await assertRefused(url, B.admin, { method: 'PATCH', path: `/api/v2/groups/${B.groupId}`, body: { memberIds: [A.adminId] } }, [400, 404], []);
 
@@ -372,7 +376,7 @@ describe('org isolation: two orgs on one server', () => {
     assert.equal(bNow.enableIdleTokenTimeout, true);
     assert.equal(bNow.idleTokenTimeoutSeconds, 1800);
     assert.deepEqual(await json(url, A.automation, '/api/v2/tokens/timeout'), aBefore);
-    assert.equal((await json(url, A.user.access, '/api/v2/tokens/me?preserveIdleTTL=true')).idleExpiresAt, aMeBefore.idleExpiresAt);
+    assert.equal((await json(url, A.user.access, '/api/v2/tokens/me?preserveIdleTTL=true')).dateTokenIdles, aMeBefore.dateTokenIdles);
     // Org B's settings change is in org B's audit log only.
     const aChanges = await json(url, A.automation, '/api/v2/audits?kind=settings_changed');
     assert.ok(aChanges.entities.every((e: { clientId: string | null }) => !B.clientIds.includes(e.clientId!)));

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { DEFAULT_ORG_SETTINGS } from '../src/store/records.ts';
 import { migrate, MIGRATIONS } from '../src/store/sqlite/migrations.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
@@ -46,7 +47,7 @@ describe('SqliteStore migrations', () => {
       assert.deepEqual(migrate(store.db), [], 'migrating an up-to-date database runs nothing');
       await store.createOrg({ id: 'kept', name: 'Kept Org', createdAt: 1 }, DEFAULT_ORG_SETTINGS);
       await store.createUser({
-        id: 'kept-user', orgId: 'kept', email: 'kept@example.test', name: 'Kept', passwordHash: null, roles: ['admin'], createdAt: 1, updatedAt: 1,
+        id: 'kept-user', orgId: 'kept', email: 'kept@example.test', name: 'Kept', passwordHash: null, roles: ['admin'], version: 1, createdAt: 1, updatedAt: 1,
       });
     } finally {
       await store.close();
@@ -71,6 +72,47 @@ describe('SqliteStore migrations', () => {
       assert.deepEqual(await store.getOrg('kept'), { id: 'kept', name: 'Kept Org', createdAt: 1 });
       assert.equal((await store.findUserByEmail('KEPT@example.test'))!.id, 'kept-user');
       assert.equal(await store.countOrgs(), 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('version 5 renames the settings of orgs saved before it to the Genesys Cloud names, and gives groups their new fields', async () => {
+    const oldFile = join(dir, 'before-v5.sqlite');
+    const db = new Database(oldFile);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version < 5)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    const saved = {
+      universalLogoutEnabled: true, hipaaEnabled: true,
+      idle: {
+        enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 600, inactivityTimeoutGroupsEnabled: true,
+        inactivityTimeoutGroupBundles: [{ priority: 1, timeoutSeconds: 300, groups: ['g1'] }], excludedPaths: ['/api/v2/poll/*'],
+      },
+    };
+    db.prepare('INSERT INTO orgs VALUES (?, ?, ?, 1)').run('old', 'Old Org', JSON.stringify(saved));
+    db.prepare('INSERT INTO orgs VALUES (?, ?, ?, 1)').run('plain', 'Plain Org', JSON.stringify({ ...saved, universalLogoutEnabled: false, hipaaEnabled: false }));
+    db.prepare("INSERT INTO user_groups VALUES ('g1', 'old', 'Night shift', '', 7)").run();
+    db.close();
+
+    const store = new SqliteStore(oldFile);
+    try {
+      assert.deepEqual(await store.getOrgSettings('old'), {
+        universalLogout: true, inactivityTimeoutExclusions: ['/api/v2/poll/*'], hipaa: true,
+        idle: {
+          enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 600, inactivityTimeoutUnit: 'MINUTES', inactivityTimeoutGroupsEnabled: true,
+          inactivityTimeoutGroupBundles: [{ priority: 1, timeoutSeconds: 300, groups: ['g1'] }],
+        },
+      });
+      const plain = (await store.getOrgSettings('plain'))!;
+      assert.equal(plain.universalLogout, false);
+      assert.equal(plain.hipaa, false);
+      assert.deepEqual(await store.getGroup('old', 'g1'), {
+        id: 'g1', orgId: 'old', name: 'Night shift', description: '', type: 'official', visibility: 'public', rulesVisible: false,
+        memberIds: [], version: 1, createdAt: 7, updatedAt: 7,
+      });
     } finally {
       await store.close();
     }

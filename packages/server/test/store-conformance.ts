@@ -34,13 +34,16 @@ function user(orgId: string, over: Partial<User> = {}): User {
   const id = over.id ?? uid('user');
   return {
     id, orgId, email: `${id}@example.test`, name: `User ${id}`, passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA',
-    roles: ['agent'], createdAt: T0, updatedAt: T0, ...over,
+    roles: ['agent'], version: 1, createdAt: T0, updatedAt: T0, ...over,
   };
 }
 
 function group(orgId: string, memberIds: string[], over: Partial<Group> = {}): Group {
   const id = over.id ?? uid('group');
-  return { id, orgId, name: `Group ${id}`, description: 'a group', memberIds, createdAt: T0, ...over };
+  return {
+    id, orgId, name: `Group ${id}`, description: 'a group', type: 'official', visibility: 'public', rulesVisible: false, memberIds,
+    version: 1, createdAt: T0, updatedAt: T0, ...over,
+  };
 }
 
 function client(orgId: string, over: Partial<Client> = {}): Client {
@@ -137,25 +140,26 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         assert.equal(await store.getOrgSettings('no-such-org'), null);
 
         const changed: OrgSettings = {
-          universalLogoutEnabled: true,
-          hipaaEnabled: true,
+          universalLogout: true,
+          inactivityTimeoutExclusions: ['/api/v2/presence/poll', '/api/v2/notifications/*'],
+          hipaa: true,
           idle: {
             enableIdleTokenTimeout: true,
             idleTokenTimeoutSeconds: 600,
+            inactivityTimeoutUnit: 'HOURS',
             inactivityTimeoutGroupsEnabled: true,
             inactivityTimeoutGroupBundles: [
-              { priority: 1, timeoutSeconds: 300, groups: ['g-1', 'g-2'] },
-              { priority: 5, timeoutSeconds: 900, groups: [] },
+              { priority: 1, timeoutSeconds: 300, inactivityTimeoutUnit: 'SECONDS', groups: ['g-1', 'g-2'] },
+              { priority: 5, timeoutSeconds: 900, inactivityTimeoutUnit: 'MINUTES', groups: [] },
             ],
-            excludedPaths: ['/api/v2/presence/poll', '/api/v2/notifications/*'],
           },
         };
         await store.saveOrgSettings(a, changed);
         assert.deepEqual(await store.getOrgSettings(a), changed);
         assert.deepEqual(await store.getOrgSettings(b), DEFAULT_ORG_SETTINGS, 'the other org is untouched');
 
-        await store.saveOrgSettings(a, { ...changed, universalLogoutEnabled: false });
-        assert.equal((await store.getOrgSettings(a))!.universalLogoutEnabled, false, 'a second save replaces the first');
+        await store.saveOrgSettings(a, { ...changed, universalLogout: false });
+        assert.equal((await store.getOrgSettings(a))!.universalLogout, false, 'a second save replaces the first');
       });
     });
 
@@ -198,10 +202,10 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
 
         const v = user(b, { email: 'free@example.test' });
         await store.createUser(v);
-        await assert.rejects(store.updateUser({ ...v, email: 'Taken@example.test', name: 'Renamed' }), isConflict);
+        await assert.rejects(store.updateUser({ ...v, email: 'Taken@example.test', name: 'Renamed', version: 2 }), isConflict);
         assert.deepEqual(await store.getUser(b, v.id), v, 'the refused update changed nothing');
         // Changing only the case of one's own email is not a conflict.
-        await store.updateUser({ ...u, email: 'TAKEN@example.test' });
+        assert.equal(await store.updateUser({ ...u, email: 'TAKEN@example.test', version: 2 }), true);
         assert.equal((await store.getUser(a, u.id))!.email, 'TAKEN@example.test');
       });
 
@@ -221,15 +225,26 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         const { a, b } = await twoOrgs();
         const u = user(a);
         await store.createUser(u);
-        const next: User = { ...u, email: 'new@example.test', name: 'New Name', passwordHash: null, roles: ['supervisor'], updatedAt: T0 + 5 };
-        await store.updateUser(next);
+        const next: User = { ...u, email: 'new@example.test', name: 'New Name', passwordHash: null, roles: ['supervisor'], version: 2, updatedAt: T0 + 5 };
+        assert.equal(await store.updateUser(next), true);
         assert.deepEqual(await store.getUser(a, u.id), next);
         assert.deepEqual(await store.findUserByEmail('new@example.test'), next);
         assert.equal(await store.findUserByEmail(u.email), null, 'the old email no longer finds the user');
 
-        await store.updateUser({ ...next, orgId: b, name: 'Hijacked' });
+        assert.equal(await store.updateUser({ ...next, orgId: b, name: 'Hijacked', version: 3 }), false);
         assert.deepEqual(await store.getUser(a, u.id), next, 'an update naming another org changes nothing');
         assert.equal(await store.getUser(b, u.id), null, 'nor moves the user');
+      });
+
+      test('updateUser writes only on top of the version before it: a stale or repeated version changes nothing', async () => {
+        const { a } = await twoOrgs();
+        const u = user(a);
+        await store.createUser(u);
+        assert.equal(await store.updateUser({ ...u, name: 'Second', version: 2 }), true);
+        assert.equal(await store.updateUser({ ...u, name: 'Racing', version: 2 }), false, 'another writer based on version 1 too');
+        assert.equal(await store.updateUser({ ...u, name: 'Skipping', version: 4 }), false);
+        assert.deepEqual(await store.getUser(a, u.id), { ...u, name: 'Second', version: 2 });
+        assert.equal(await store.updateUser({ ...u, id: 'no-such-user', version: 2 }), false, 'a user that is gone');
       });
 
       test('deleteUser: scoped to its org, true once, and removes the user\'s group memberships', async () => {
@@ -307,17 +322,21 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         const g = group(a, [a1.id]);
         await store.createGroup(g);
 
-        const next: Group = { ...g, name: 'Renamed', description: 'changed', memberIds: [a2.id, b1.id] };
-        await store.updateGroup(next);
+        const next: Group = {
+          ...g, name: 'Renamed', description: 'changed', visibility: 'members', rulesVisible: true, memberIds: [a2.id, b1.id], version: 2, updatedAt: T0 + 9,
+        };
+        assert.equal(await store.updateGroup(next), true);
         assert.deepEqual(await store.getGroup(a, g.id), { ...next, memberIds: [a2.id] });
         assert.deepEqual(await store.listGroupIdsOfUser(a, a1.id), [], 'a1 was removed');
         assert.deepEqual(await store.listGroupIdsOfUser(a, a2.id), [g.id]);
 
-        await store.updateGroup({ ...next, orgId: b, name: 'Hijacked', memberIds: [b1.id] });
+        assert.equal(await store.updateGroup({ ...next, orgId: b, name: 'Hijacked', memberIds: [b1.id], version: 3 }), false);
         assert.deepEqual(await store.getGroup(a, g.id), { ...next, memberIds: [a2.id] }, 'an update naming another org changes nothing');
         assert.equal(await store.getGroup(b, g.id), null);
 
-        await store.updateGroup({ ...next, memberIds: [] });
+        assert.equal(await store.updateGroup({ ...next, memberIds: [], version: 2 }), false, 'version 2 again: stale, members kept');
+        assert.deepEqual((await store.getGroup(a, g.id))!.memberIds, [a2.id]);
+        assert.equal(await store.updateGroup({ ...next, memberIds: [], version: 3 }), true);
         assert.deepEqual((await store.getGroup(a, g.id))!.memberIds, []);
       });
 
@@ -781,14 +800,14 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         assert.equal(status.presence, 'Offline');
         assert.equal(status.routingStatus, 'OFF_QUEUE');
 
-        const audits = await store.listAudit(a, { kind: 'idle_timeout' });
+        const audits = (await store.listAudit(a, { kind: 'idle_timeout' })).entries;
         assert.deepEqual(sorted(audits.map((e) => e.userId!)), sorted([u1.id, u2.id]), 'one audit entry per expired token');
         assert.deepEqual(sorted(audits.map((e) => e.clientId!)), ['c1', 'c2']);
         assert.ok(audits.every((e) => e.at === now));
 
         assert.deepEqual(await store.expireIdleTokens([{ token: pick(t1), deadline: now, endSignInSession: true, setUserOffline: true }], now + 5), [],
           'expiring again does nothing');
-        assert.equal((await store.listAudit(a, { kind: 'idle_timeout' })).length, 2);
+        assert.equal((await store.listAudit(a, { kind: 'idle_timeout' })).total, 2);
       });
 
       test('user status: save upserts, get is org-scoped', async () => {
@@ -829,19 +848,20 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         const { a, b } = await twoOrgs();
         await store.appendAudit({ orgId: a, at: T0 + 1, kind: 'login', userId: 'u1', clientId: 'c1', details: { sessionId: 's1', nested: { n: 1, list: [1, 'x'] } } });
         await store.appendAudit({ orgId: a, at: T0 + 3, kind: 'logout', userId: 'u1', clientId: 'c1', details: {} });
-        await store.appendAudit({ orgId: a, at: T0 + 2, kind: 'settings_changed', userId: null, clientId: null, details: { changed: ['universalLogoutEnabled'] } });
+        await store.appendAudit({ orgId: a, at: T0 + 2, kind: 'settings_changed', userId: null, clientId: null, details: { changed: ['universalLogout'] } });
         await store.appendAudit({ orgId: b, at: T0 + 4, kind: 'login', userId: 'ub', clientId: 'cb', details: {} });
 
-        const all = await store.listAudit(a, {});
+        const { entries: all, total } = await store.listAudit(a, {});
+        assert.equal(total, 3);
         assert.deepEqual(all.map((e) => e.at), [T0 + 3, T0 + 2, T0 + 1], 'newest first, other org absent');
         assert.ok(all.every((e) => typeof e.id === 'number' && e.orgId === a));
         assert.equal(new Set(all.map((e) => e.id)).size, 3, 'ids are distinct');
         const { id: _id, ...login } = all[2]!;
         assert.deepEqual(login, { orgId: a, at: T0 + 1, kind: 'login', userId: 'u1', clientId: 'c1', details: { sessionId: 's1', nested: { n: 1, list: [1, 'x'] } } });
         const { id: _id2, ...settings } = all[1]!;
-        assert.deepEqual(settings, { orgId: a, at: T0 + 2, kind: 'settings_changed', userId: null, clientId: null, details: { changed: ['universalLogoutEnabled'] } });
-        assert.deepEqual((await store.listAudit(b, {})).map((e) => e.userId), ['ub']);
-        assert.deepEqual(await store.listAudit('no-such-org', {}), []);
+        assert.deepEqual(settings, { orgId: a, at: T0 + 2, kind: 'settings_changed', userId: null, clientId: null, details: { changed: ['universalLogout'] } });
+        assert.deepEqual((await store.listAudit(b, {})).entries.map((e) => e.userId), ['ub']);
+        assert.deepEqual(await store.listAudit('no-such-org', {}), { entries: [], total: 0 });
       });
 
       test('entries at the same millisecond: the later-appended one is listed first', async () => {
@@ -849,10 +869,10 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         for (const kind of ['first', 'second', 'third']) {
           await store.appendAudit({ orgId: a, at: T0, kind, userId: null, clientId: null, details: {} });
         }
-        assert.deepEqual((await store.listAudit(a, {})).map((e) => e.kind), ['third', 'second', 'first']);
+        assert.deepEqual((await store.listAudit(a, {})).entries.map((e) => e.kind), ['third', 'second', 'first']);
       });
 
-      test('filters: userId, kind, from, to (inclusive), limit, and combinations', async () => {
+      test('filters: userId, kind, from, to (inclusive), limit, offset, and combinations; total counts the whole match', async () => {
         const { a, b } = await twoOrgs();
         const add = (at: number, kind: string, userId: string | null) =>
           store.appendAudit({ orgId: a, at: T0 + at, kind, userId, clientId: null, details: { at } });
@@ -863,7 +883,7 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         await add(50, 'logout', 'u2');
         await add(60, 'login', 'u1');
         await store.appendAudit({ orgId: b, at: T0 + 35, kind: 'login', userId: 'u1', clientId: null, details: {} });
-        const at = async (f: Parameters<Store['listAudit']>[1]) => (await store.listAudit(a, f)).map((e) => e.at - T0);
+        const at = async (f: Parameters<Store['listAudit']>[1]) => (await store.listAudit(a, f)).entries.map((e) => e.at - T0);
 
         assert.deepEqual(await at({ userId: 'u1' }), [60, 40, 20, 10]);
         assert.deepEqual(await at({ kind: 'login' }), [60, 30, 10]);
@@ -871,6 +891,9 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         assert.deepEqual(await at({ to: T0 + 30 }), [30, 20, 10], 'to is inclusive');
         assert.deepEqual(await at({ from: T0 + 20, to: T0 + 50 }), [50, 40, 30, 20]);
         assert.deepEqual(await at({ limit: 2 }), [60, 50], 'limit keeps the newest');
+        assert.deepEqual(await at({ limit: 2, offset: 2 }), [40, 30], 'offset skips the newer ones');
+        assert.deepEqual(await at({ limit: 2, offset: 6 }), [], 'past the end');
+        assert.equal((await store.listAudit(a, { userId: 'u1', limit: 1, offset: 1 })).total, 4, 'total ignores the page');
         assert.deepEqual(await at({ userId: 'u1', kind: 'login' }), [60, 10]);
         assert.deepEqual(await at({ userId: 'u1', from: T0 + 15, to: T0 + 45, limit: 1 }), [40]);
         assert.deepEqual(await at({ userId: 'nobody' }), []);

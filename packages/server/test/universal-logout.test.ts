@@ -8,6 +8,7 @@ import { BackchannelReceiver } from './helpers/backchannel-receiver.ts';
 import { authorizeOutcome, automationToken, Browser, signIn } from './helpers/browser.ts';
 import { isTokenRevoked, openChannel } from './helpers/channel.ts';
 import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './helpers/test-server.ts';
+import { presenceDefinitionId } from '../src/core/presence-definitions.ts';
 
 const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };
 
@@ -19,9 +20,9 @@ describe('universal logout', () => {
   const admin = () => automationToken(server.url, DEMO_SECRET);
   const head = async (token: string) => (await call('HEAD', '/api/v2/tokens/me', token)).status;
   const setUniversal = async (on: boolean) => {
-    const r = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogoutEnabled: on });
+    const r = await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: on });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.universalLogoutEnabled, on);
+    assert.equal(r.body.universalLogout, on);
   };
 
   before(async () => {
@@ -40,7 +41,7 @@ describe('universal logout', () => {
   });
 
   test('off by default: a logout ends only that client; the other token stays live and its channel hears nothing', async () => {
-    assert.equal((await call('GET', '/api/v2/organizations/authentication/settings', await admin())).body.universalLogoutEnabled, false);
+    assert.equal((await call('GET', '/api/v2/organizations/authentication/settings', await admin())).body.universalLogout, false);
     const browser = new Browser();
     const desktop = (await signIn(server.url, browser, { clientId: 'agent-desktop' }, agent)).tokens.access_token;
     const crm = (await signIn(server.url, browser, { clientId: 'crm-embedded' }, agent)).tokens.access_token;
@@ -133,8 +134,8 @@ describe('universal logout', () => {
     const audits = (await call('GET', '/api/v2/audits?kind=settings_changed', await admin())).body.entities;
     const universal = audits.filter((e: any) => e.details.setting === 'universal_logout');
     assert.ok(universal.length >= 4);
-    assert.equal(universal[0].details.after.universalLogoutEnabled, false);
-    assert.equal(universal[1].details.after.universalLogoutEnabled, true);
+    assert.equal(universal[0].details.after.universalLogout, false);
+    assert.equal(universal[1].details.after.universalLogout, true);
   });
 });
 
@@ -210,9 +211,10 @@ describe('channels and the idle timeout (injected clock)', () => {
       method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify([{ id: `v2.users.${other}.presence` }]),
     });
     assert.equal(refused.status, 403);
-    await call('PATCH', `/api/v2/users/${me}/presence`, token, { presenceDefinition: { systemPresence: 'Break' } });
+    await call('PATCH', `/api/v2/users/${me}/presences/purecloud`, token, { presenceDefinition: { id: presenceDefinitionId('Break') } });
     const pushed = await channel.next((m) => m.topicName === `v2.users.${me}.presence`);
-    assert.equal(pushed.eventBody.presenceDefinition.systemPresence, 'Break');
+    assert.deepEqual(pushed.eventBody.presenceDefinition, { id: presenceDefinitionId('Break'), systemPresence: 'Break' });
+    assert.equal(pushed.eventBody.source, 'PURECLOUD');
     channel.ws.close();
   });
 });

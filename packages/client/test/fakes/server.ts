@@ -48,7 +48,7 @@ export class FakeServer {
   readonly requests: SeenRequest[] = [];
   readonly routes = new Map<string, Handler>();
   /** The organization's excluded paths: calls to them are not activity (the deadline in their answer does not move). */
-  readonly excludedPaths = new Set<string>();
+  readonly inactivityTimeoutExclusions = new Set<string>();
   channelCount = 0;
 
   constructor(readonly clock: FakeClock) {}
@@ -105,9 +105,11 @@ export class FakeServer {
         return new Response(null, { status: 200, headers: idle });
       case 'GET /api/v2/tokens/me':
         return json(200, {
-          user: token.user, client: { id: 'agent-desktop', name: 'Agent Desktop' }, organization: { id: 'o1', name: 'Demo' },
-          issuedAt: new Date(now).toISOString(), expiresAt: new Date(token.expiresAt).toISOString(),
-          idleExpiresAt: idle['lockstep-idle-expires'] ?? null, idleTimeoutSeconds: token.idleTimeoutSeconds,
+          organization: { id: 'o1', name: 'Demo' }, homeOrganization: { id: 'o1', name: 'Demo' }, authorizedScope: ['openid'],
+          OAuthClient: { id: 'agent-desktop', name: 'Agent Desktop', authorizedGrantType: 'CODE', organization: { id: 'o1', name: 'Demo' } },
+          ...(idle['lockstep-idle-expires'] && { dateTokenIdles: idle['lockstep-idle-expires'] }),
+          user: token.user, issuedAt: new Date(now).toISOString(), expiresAt: new Date(token.expiresAt).toISOString(),
+          idleTimeoutSeconds: token.idleTimeoutSeconds,
         }, idle);
       case 'DELETE /api/v2/tokens/me':
         token.problem = 'revoked';
@@ -128,7 +130,7 @@ export class FakeServer {
   #countsAsActivity(r: SeenRequest): boolean {
     if (r.path === '/api/v2/tokens/me' && r.query.get('preserveIdleTTL') === 'true') return false;
     if (r.headers.get('lockstep-activity') === 'background') return false;
-    return !this.excludedPaths.has(r.path);
+    return !this.inactivityTimeoutExclusions.has(r.path);
   }
 
   #unauthorized(code: string | null, message: string, reason?: string): Response {

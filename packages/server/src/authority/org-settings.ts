@@ -28,10 +28,20 @@ export class OrgSettingsCache {
   }
 
   async #load(orgId: string): Promise<CachedSettings> {
-    const cached = compile((await this.store.getOrgSettings(orgId)) ?? DEFAULT_ORG_SETTINGS);
+    const cached = compile(withDefaults(await this.store.getOrgSettings(orgId)));
     this.#byOrg.set(orgId, cached);
     return cached;
   }
 }
 
-const compile = (settings: OrgSettings): CachedSettings => ({ settings, excluded: settings.idle.excludedPaths.map(excludedPathPattern) });
+const compile = (settings: OrgSettings): CachedSettings => ({ settings, excluded: settings.inactivityTimeoutExclusions.map(excludedPathPattern) });
+
+/** Settings saved by an older version lack the fields added since; they read as their defaults. */
+function withDefaults(saved: OrgSettings | null): OrgSettings {
+  const idle = { ...DEFAULT_ORG_SETTINGS.idle, ...saved?.idle };
+  const unit = idle.inactivityTimeoutUnit;
+  return {
+    ...DEFAULT_ORG_SETTINGS, ...saved,
+    idle: { ...idle, inactivityTimeoutGroupBundles: idle.inactivityTimeoutGroupBundles.map((b) => ({ ...b, inactivityTimeoutUnit: b.inactivityTimeoutUnit ?? unit })) },
+  };
+}

@@ -14,7 +14,7 @@ export async function createOrg(config: Config, name: string, adminEmail: string
     const orgId = randomUUID();
     const password = randomBytes(12).toString('base64url');
     await store.createOrg({ id: orgId, name, createdAt: now }, DEFAULT_ORG_SETTINGS);
-    const admin = { id: randomUUID(), orgId, email: adminEmail, name: 'Administrator', passwordHash: await hashPassword(password), roles: ['admin' as const], createdAt: now, updatedAt: now };
+    const admin = { id: randomUUID(), orgId, email: adminEmail, name: 'Administrator', passwordHash: await hashPassword(password), roles: ['admin' as const], version: 1, createdAt: now, updatedAt: now };
     await store.createUser(admin).catch((err) => {
       throw err instanceof StoreConflictError ? new Error(`A user with email ${adminEmail} already exists`) : err;
     });

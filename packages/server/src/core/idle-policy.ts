@@ -41,7 +41,6 @@ export function checkIdleSettings(s: IdleTimeoutSettings, opts: { hipaa: boolean
   }
   const priorities = s.inactivityTimeoutGroupBundles.map((b) => b.priority);
   if (new Set(priorities).size !== priorities.length) throw BadRequest('inactivityTimeoutGroupBundles must have distinct priorities');
-  for (const p of s.excludedPaths) excludedPathPattern(p);
 }
 
 /** Turning HIPAA on is refused while any configured timeout is above its cap: the admin must lower it first. */
@@ -60,7 +59,7 @@ export function checkHipaaCanBeEnabled(s: IdleTimeoutSettings): void {
  */
 export function excludedPathPattern(pattern: string): RegExp {
   if (!/^\/api\/[A-Za-z0-9\-._~*/{}]*$/.test(pattern) || pattern.length > 200) {
-    throw BadRequest(`excludedPaths entry "${pattern}" must be an /api/... path; * matches one segment, a trailing /** everything below`);
+    throw BadRequest(`inactivityTimeoutExclusions entry "${pattern}" must be an /api/... path; * matches one segment, a trailing /** everything below`);
   }
   const deep = pattern.endsWith('/**');
   const body = (deep ? pattern.slice(0, -3) : pattern)

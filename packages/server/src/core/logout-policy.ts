@@ -6,8 +6,8 @@ import type { RevokedSet, RevokeSelection } from '../store/store.ts';
  * with universal logout on, everything of the user; otherwise only `own`, what that client holds.
  * Client-credentials tokens have no user, so their logout is always their own.
  */
-export function userLogout(userId: string | null, own: RevokeSelection, universalLogoutEnabled: boolean): { selection: RevokeSelection; reason: RevokeReason } {
-  if (universalLogoutEnabled && userId) return { selection: { userId }, reason: 'universal_logout' };
+export function userLogout(userId: string | null, own: RevokeSelection, universalLogout: boolean): { selection: RevokeSelection; reason: RevokeReason } {
+  if (universalLogout && userId) return { selection: { userId }, reason: 'universal_logout' };
   return { selection: own, reason: 'logout' };
 }
 

@@ -4,6 +4,7 @@ import type { Bus, LockstepEvent } from '../bus/events.ts';
 import type { RevokeReason } from '../store/records.ts';
 import type { Clock } from '../core/clock.ts';
 import { judgeToken, type LiveToken } from '../core/live-token.ts';
+import { presenceDefinitionId } from '../core/presence-definitions.ts';
 import { CLOSE, HEARTBEAT_MS, MAX_CHANNELS_PER_TOKEN, send, type Channel, type ChannelSocket } from './channel.ts';
 
 /** The reasons a channel client is told (DESIGN.md); internal reasons map to the nearest one. */
@@ -131,7 +132,9 @@ export class NotificationHub {
       }
     } else if (event.type === 'presence.changed') {
       const at = new Date(event.at).toISOString();
-      this.#publish(`v2.users.${event.userId}.presence`, { id: event.userId, presenceDefinition: { systemPresence: event.presence }, modifiedDate: at });
+      this.#publish(`v2.users.${event.userId}.presence`, {
+        id: event.userId, source: 'PURECLOUD', presenceDefinition: { id: presenceDefinitionId(event.presence), systemPresence: event.presence }, modifiedDate: at,
+      });
       this.#publish(`v2.users.${event.userId}.routingstatus`, { id: event.userId, routingStatus: { status: event.routingStatus, startTime: at } });
     }
   }

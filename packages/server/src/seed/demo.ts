@@ -59,7 +59,7 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     await store.createOrg({ id: DEMO_ORG_ID, name: 'Demo Contact Center', createdAt: now }, DEFAULT_ORG_SETTINGS);
     const passwordHash = await hashPassword(password);
     for (const u of DEMO_USERS) {
-      await store.createUser({ id: randomUUID(), orgId: DEMO_ORG_ID, ...u, passwordHash, createdAt: now, updatedAt: now });
+      await store.createUser({ id: randomUUID(), orgId: DEMO_ORG_ID, ...u, passwordHash, version: 1, createdAt: now, updatedAt: now });
     }
     for (const c of demoClients(issuer)) {
       await store.createClient({ ...c, orgId: DEMO_ORG_ID, secretHash: c.type === 'confidential' ? sha256(clientSecret) : null, createdAt: now });
@@ -73,7 +73,7 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     const passwordHash = await hashPassword(config.demoPassword);
     for (const u of DEMO_USERS) {
       const user = await store.findUserByEmail(u.email);
-      if (user?.orgId === DEMO_ORG_ID) await store.updateUser({ ...user, passwordHash, updatedAt: now });
+      if (user?.orgId === DEMO_ORG_ID) await store.updateUser({ ...user, passwordHash, version: user.version + 1, updatedAt: now });
     }
   }
   if (config.demoClientSecret) {

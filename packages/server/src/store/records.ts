@@ -12,35 +12,45 @@ export interface Org {
   createdAt: number;
 }
 
+/** The unit an admin chose to see a timeout in; the seconds stay the truth. */
+export const TIMEOUT_UNITS = ['SECONDS', 'MINUTES', 'HOURS'] as const;
+export type TimeoutUnit = (typeof TIMEOUT_UNITS)[number];
+
 export interface GroupTimeoutBundle {
   priority: number;
   timeoutSeconds: number;
+  inactivityTimeoutUnit: TimeoutUnit;
   groups: string[];
 }
 
+/** Genesys Cloud's `IdleTokenTimeout`. */
 export interface IdleTimeoutSettings {
   enableIdleTokenTimeout: boolean;
   idleTokenTimeoutSeconds: number;
+  inactivityTimeoutUnit: TimeoutUnit;
   inactivityTimeoutGroupsEnabled: boolean;
   inactivityTimeoutGroupBundles: GroupTimeoutBundle[];
-  excludedPaths: string[];
 }
 
+/** Field names follow Genesys Cloud's `OrgAuthSettings` and `OrganizationFeatures`. */
 export interface OrgSettings {
-  universalLogoutEnabled: boolean;
-  hipaaEnabled: boolean;
+  universalLogout: boolean;
+  /** Path patterns whose calls are not activity (`*` one segment, trailing `/**` everything below). */
+  inactivityTimeoutExclusions: string[];
+  hipaa: boolean;
   idle: IdleTimeoutSettings;
 }
 
 export const DEFAULT_ORG_SETTINGS: OrgSettings = {
-  universalLogoutEnabled: false,
-  hipaaEnabled: false,
+  universalLogout: false,
+  inactivityTimeoutExclusions: [],
+  hipaa: false,
   idle: {
     enableIdleTokenTimeout: false,
     idleTokenTimeoutSeconds: 900,
+    inactivityTimeoutUnit: 'MINUTES',
     inactivityTimeoutGroupsEnabled: false,
     inactivityTimeoutGroupBundles: [],
-    excludedPaths: [],
   },
 };
 
@@ -51,17 +61,27 @@ export interface User {
   name: string;
   passwordHash: string | null;
   roles: Role[];
+  /** Bumped on every change (Genesys Cloud's optimistic `version`). */
+  version: number;
   createdAt: number;
   updatedAt: number;
 }
+
+export const GROUP_TYPES = ['official', 'social'] as const;
+export const GROUP_VISIBILITIES = ['public', 'members'] as const;
 
 export interface Group {
   id: string;
   orgId: string;
   name: string;
   description: string;
+  type: (typeof GROUP_TYPES)[number];
+  visibility: (typeof GROUP_VISIBILITIES)[number];
+  rulesVisible: boolean;
   memberIds: string[];
+  version: number;
   createdAt: number;
+  updatedAt: number;
 }
 
 export interface Client {
@@ -173,9 +193,10 @@ export interface AuditFilter {
   from?: number;
   to?: number;
   limit?: number;
+  offset?: number;
 }
 
-export const SYSTEM_PRESENCES = ['Available', 'Away', 'Busy', 'Break', 'Meal', 'Meeting', 'Training', 'Offline'] as const;
+export const SYSTEM_PRESENCES = ['Available', 'Away', 'Busy', 'Break', 'Meal', 'Meeting', 'Training', 'Offline', 'On Queue'] as const;
 export type SystemPresence = (typeof SYSTEM_PRESENCES)[number];
 export const ROUTING_STATUSES = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING'] as const;
 export type RoutingStatus = (typeof ROUTING_STATUSES)[number];

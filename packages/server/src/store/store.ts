@@ -46,13 +46,15 @@ export interface Store {
   /** Sign-in names are unique across orgs, so login needs no org picker. */
   findUserByEmail(email: string): Promise<User | null>;
   listUsers(orgId: string): Promise<User[]>;
-  updateUser(user: User): Promise<void>;
+  /** Writes `user` when the stored version is `user.version - 1`; false when it is not (changed meanwhile, or gone). */
+  updateUser(user: User): Promise<boolean>;
   deleteUser(orgId: string, id: string): Promise<boolean>;
 
   createGroup(group: Group): Promise<void>;
   getGroup(orgId: string, id: string): Promise<Group | null>;
   listGroups(orgId: string): Promise<Group[]>;
-  updateGroup(group: Group): Promise<void>;
+  /** Like updateUser: the group with its members, when the stored version is `group.version - 1`. */
+  updateGroup(group: Group): Promise<boolean>;
   deleteGroup(orgId: string, id: string): Promise<boolean>;
   listGroupIdsOfUser(orgId: string, userId: string): Promise<string[]>;
 
@@ -121,5 +123,6 @@ export interface Store {
   listInteractions(): Promise<Interaction[]>;
 
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
-  listAudit(orgId: string, filter: AuditFilter): Promise<AuditEntry[]>;
+  /** Newest first; `total` counts every entry the filter matches, `entries` the page of it. */
+  listAudit(orgId: string, filter: AuditFilter): Promise<{ entries: AuditEntry[]; total: number }>;
 }

@@ -123,6 +123,7 @@ tbody tr:last-child th, tbody tr:last-child td { border-bottom: 0; }
 .token-list li + li { margin-top: .35rem; }
 .pill { display: inline-block; padding: .1rem .55rem; border-radius: 1rem; font-size: .85rem; font-weight: 600; background: #e4e8f0; }
 .presence-available { background: #d9f2e3; color: #14532d; }
+.presence-on-queue { background: #dbeafe; color: #1e3a8a; }
 .presence-offline { background: #eceef2; color: #4a5568; }
 .presence-busy, .presence-meeting { background: #fde2e1; color: #7f1d1d; }
 .presence-away, .presence-break, .presence-meal { background: #fff1cc; color: #713f12; }

@@ -1,14 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { apiErrors, Iso, iso } from '../schemas.ts';
+import { apiErrors, Iso, iso, Paged, pageOf, pageParams, pageQueryFields } from '../schemas.ts';
 
 const AuditQuery = Type.Object({
+  ...pageQueryFields,
   userId: Type.Optional(Type.String({ maxLength: 128 })),
   kind: Type.Optional(Type.String({ maxLength: 64 })),
   from: Type.Optional(Iso),
   to: Type.Optional(Iso),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 
 const AuditView = Type.Object({
@@ -18,13 +18,14 @@ const AuditView = Type.Object({
 
 export function auditRoutes(admin: FastifyInstance, a: Authority) {
   admin.get<{ Querystring: Static<typeof AuditQuery> }>('/api/v2/audits',
-    { schema: { querystring: AuditQuery, response: { 200: Type.Object({ entities: Type.Array(AuditView) }), ...apiErrors } } },
+    { schema: { querystring: AuditQuery, response: { 200: Paged(AuditView), ...apiErrors } } },
     async function listAudits(request) {
       const q = request.query;
-      const entries = await a.store.listAudit(request.auth.orgId, {
-        userId: q.userId, kind: q.kind, limit: q.limit,
+      const { pageSize, offset } = pageParams(q);
+      const { entries, total } = await a.store.listAudit(request.auth.orgId, {
+        userId: q.userId, kind: q.kind, limit: pageSize, offset,
         from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined,
       });
-      return { entities: entries.map((e) => ({ ...e, at: iso(e.at) })) };
+      return pageOf(entries.map((e) => ({ ...e, at: iso(e.at) })), total, q);
     });
 }

@@ -7,7 +7,7 @@ import { BadRequest, NotFound } from '../../core/errors.ts';
 import { randomToken, sha256, TOKEN_PREFIX } from '../../core/secrets.ts';
 import { originOf } from '../../core/web-origins.ts';
 import { GRANT_TYPES, ROLES, type Client } from '../../store/records.ts';
-import { apiErrors, Entities, IdParams, Iso, iso, NoContent } from '../schemas.ts';
+import { apiErrors, IdParams, Iso, iso, NoContent, page, PageQuery, Paged, type PageRequest } from '../schemas.ts';
 
 const Uri = Type.String({ format: 'uri', maxLength: 2048 });
 const Uris = Type.Array(Uri, { uniqueItems: true, maxItems: 50 });
@@ -59,10 +59,8 @@ async function mustGetClient(a: Authority, orgId: string, id: string) {
 }
 
 export function clientRoutes(admin: FastifyInstance, a: Authority) {
-  admin.get('/api/v2/oauth/clients', { schema: { response: { 200: Entities(ClientView), ...apiErrors } } }, async (request) => {
-    const clients = await a.store.listClients(request.auth.orgId);
-    return { entities: clients.map(clientView), total: clients.length };
-  });
+  admin.get<{ Querystring: PageRequest }>('/api/v2/oauth/clients', { schema: { querystring: PageQuery, response: { 200: Paged(ClientView), ...apiErrors } } },
+    async (request) => page(await a.store.listClients(request.auth.orgId), request.query, clientView));
 
   admin.post<{ Body: ClientBody }>('/api/v2/oauth/clients', { schema: { body: ClientBody, response: { 201: ClientView, ...apiErrors } } },
     async function createClient(request, reply) {

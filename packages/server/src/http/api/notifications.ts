@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { Forbidden, NotFound } from '../../core/errors.ts';
+import { Forbidden, NotFound, type ApiError } from '../../core/errors.ts';
 import type { Channel } from '../../notify/channel.ts';
 import type { NotificationHub } from '../../notify/hub.ts';
 import { rolesOf } from '../auth-guard.ts';
@@ -10,9 +10,15 @@ import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 const ChannelView = Type.Object({ id: Type.String(), connectUri: Type.String(), expires: Iso });
 const Topic = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
 const Topics = Type.Array(Topic, { maxItems: 1000 });
-const Subscriptions = Type.Object({ entities: Topics });
+/** Genesys Cloud's `ChannelTopic`: a rejected topic says why (only with `ignoreErrors=true`; otherwise the call fails). */
+const ChannelTopic = Type.Object({
+  id: Type.String(), state: Type.Union([Type.Literal('Permitted'), Type.Literal('Rejected')]), rejectionReason: Type.Optional(Type.String()),
+});
+const Subscriptions = Type.Object({ entities: Type.Array(ChannelTopic) });
+const SubscribeQuery = Type.Object({ ignoreErrors: Type.Optional(Type.Boolean({ description: 'true: rejected topics are answered, not failed' })) });
 const ChannelParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 type ChannelRequest = { Params: Static<typeof ChannelParams> };
+type SubscribeRequest = ChannelRequest & { Body: Static<typeof Topics>; Querystring: Static<typeof SubscribeQuery> };
 
 const TOPIC = /^v2\.users\.([^.]+)\.(presence|routingstatus)$/;
 
@@ -22,24 +28,38 @@ function ownChannel(hub: NotificationHub, request: FastifyRequest<ChannelRequest
   return channel;
 }
 
-/** Topics name users of the caller's org; anyone but oneself needs the admin role. */
-async function checkTopics(a: Authority, request: FastifyRequest, topics: { id: string }[]) {
-  let admin: boolean | undefined;
-  for (const { id } of topics) {
-    const match = TOPIC.exec(id);
-    if (!match) throw NotFound(`Unknown topic ${id}; topics are v2.users.{id}.presence and v2.users.{id}.routingstatus`);
-    const userId = match[1]!;
-    if (userId === request.auth.userId) continue;
-    if (!(await a.store.getUser(request.auth.orgId, userId))) throw NotFound(`No user ${userId} in this organization`);
-    admin ??= (await rolesOf(a, request.auth)).includes('admin');
-    if (!admin) throw Forbidden(`Subscribing to another user's topics (${id}) requires the admin role`);
+/** Why a topic cannot be subscribed, or null when it can: it names a user of the caller's org, anyone but oneself needs the admin role. */
+async function topicProblem(a: Authority, request: FastifyRequest, id: string, isAdmin: () => Promise<boolean>): Promise<ApiError | null> {
+  const match = TOPIC.exec(id);
+  if (!match) return NotFound(`Unknown topic ${id}; topics are v2.users.{id}.presence and v2.users.{id}.routingstatus`);
+  const userId = match[1]!;
+  if (userId === request.auth.userId) return null;
+  if (!(await a.store.getUser(request.auth.orgId, userId))) return NotFound(`No user ${userId} in this organization`);
+  if (!(await isAdmin())) return Forbidden(`Subscribing to another user's topics (${id}) requires the admin role`);
+  return null;
+}
+
+/** The topics that may be subscribed, and the rejected ones with why; a rejection fails the call unless `ignoreErrors`. */
+async function sortTopics(a: Authority, request: FastifyRequest<SubscribeRequest>) {
+  let admin: Promise<boolean> | undefined;
+  const isAdmin = () => (admin ??= rolesOf(a, request.auth).then((roles) => roles.includes('admin')));
+  const permitted: string[] = [];
+  const rejected: Static<typeof ChannelTopic>[] = [];
+  for (const { id } of request.body) {
+    const problem = await topicProblem(a, request, id, isAdmin);
+    if (problem && !request.query.ignoreErrors) throw problem;
+    if (problem) rejected.push({ id, state: 'Rejected', rejectionReason: problem.message });
+    else permitted.push(id);
   }
+  return { permitted, rejected };
 }
 
 const view = (channel: Channel, issuer: string) => ({
   id: channel.id, connectUri: `${issuer.replace(/^http/, 'ws')}/notifications/channels/${channel.id}`, expires: iso(channel.expiresAt),
 });
-const topicsOf = (channel: Channel) => ({ entities: [...channel.topics].map((id) => ({ id })) });
+const topicsOf = (channel: Channel, rejected: Static<typeof ChannelTopic>[] = []) => ({
+  entities: [...[...channel.topics].map((id) => ({ id, state: 'Permitted' as const })), ...rejected],
+});
 
 /** The Genesys Cloud SDK's `AvailableTopic`: the topics a channel here can subscribe to (another user's needs the admin role). */
 const AvailableTopics = Type.Object({
@@ -71,26 +91,25 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
   api.get('/api/v2/notifications/channels', { schema: { response: { 200: Type.Object({ entities: Type.Array(ChannelView) }), ...apiErrors } } },
     async (request) => ({ entities: hub.channelsOf(request.auth.token.id).map((c) => view(c, a.issuer())) }));
 
-  const schema = (body?: typeof Topics) => ({ params: ChannelParams, ...(body ? { body } : {}), response: { 200: Subscriptions, ...apiErrors } });
-
-  api.get<ChannelRequest>('/api/v2/notifications/channels/:id/subscriptions', { schema: schema() },
+  api.get<ChannelRequest>('/api/v2/notifications/channels/:id/subscriptions',
+    { schema: { params: ChannelParams, response: { 200: Subscriptions, ...apiErrors } } },
     async (request) => topicsOf(ownChannel(hub, request)));
 
-  api.put<ChannelRequest & { Body: Static<typeof Topics> }>('/api/v2/notifications/channels/:id/subscriptions', { schema: schema(Topics) },
-    async function replaceSubscriptions(request) {
-      const channel = ownChannel(hub, request);
-      await checkTopics(a, request, request.body);
-      hub.setTopics(channel, request.body.map((t) => t.id));
-      return topicsOf(channel);
-    });
+  const subscribe = { schema: { params: ChannelParams, querystring: SubscribeQuery, body: Topics, response: { 200: Subscriptions, ...apiErrors } } };
 
-  api.post<ChannelRequest & { Body: Static<typeof Topics> }>('/api/v2/notifications/channels/:id/subscriptions', { schema: schema(Topics) },
-    async function addSubscriptions(request) {
-      const channel = ownChannel(hub, request);
-      await checkTopics(a, request, request.body);
-      hub.setTopics(channel, [...channel.topics, ...request.body.map((t) => t.id)]);
-      return topicsOf(channel);
-    });
+  api.put<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe, async function replaceSubscriptions(request) {
+    const channel = ownChannel(hub, request);
+    const { permitted, rejected } = await sortTopics(a, request);
+    hub.setTopics(channel, permitted);
+    return topicsOf(channel, rejected);
+  });
+
+  api.post<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe, async function addSubscriptions(request) {
+    const channel = ownChannel(hub, request);
+    const { permitted, rejected } = await sortTopics(a, request);
+    hub.setTopics(channel, [...channel.topics, ...permitted]);
+    return topicsOf(channel, rejected);
+  });
 
   api.delete<ChannelRequest>('/api/v2/notifications/channels/:id/subscriptions',
     { schema: { params: ChannelParams, response: { 204: NoContent, ...apiErrors } } },

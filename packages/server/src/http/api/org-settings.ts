@@ -2,22 +2,54 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { changeSettings } from '../../authority/settings-change.ts';
+import { NotFound } from '../../core/errors.ts';
+import { checkHipaaCanBeEnabled, excludedPathPattern } from '../../core/idle-policy.ts';
+import type { OrgSettings } from '../../store/records.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors } from '../schemas.ts';
 
-const AuthSettings = Type.Object({ universalLogoutEnabled: Type.Boolean() });
-const AuthSettingsPatch = Type.Object({ universalLogoutEnabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false, minProperties: 1 });
+const Exclusions = Type.Array(Type.String({ maxLength: 200 }), {
+  maxItems: 100, uniqueItems: true,
+  description: 'Calls to these paths are not activity: `*` matches within one segment, a trailing `/**` everything below',
+});
+/** Genesys Cloud's `OrgAuthSettings`: the fields Lockstep has. */
+const OrgAuthSettings = Type.Object({ universalLogout: Type.Boolean(), inactivityTimeoutExclusions: Exclusions });
+const OrgAuthSettingsPatch = Type.Partial(OrgAuthSettings, { additionalProperties: false, minProperties: 1 });
+/** Genesys Cloud's `FeatureState` in, `OrganizationFeatures` out. */
+const FeatureState = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false });
+const OrganizationFeatures = Type.Object({ hipaa: Type.Boolean() });
+const FeatureParams = Type.Object({ featureName: Type.String({ minLength: 1, maxLength: 64 }) });
+
+const authSettingsView = (s: OrgSettings) => ({ universalLogout: s.universalLogout, inactivityTimeoutExclusions: s.inactivityTimeoutExclusions });
 
 export function orgSettingsRoutes(api: FastifyInstance, a: Authority) {
-  api.get('/api/v2/organizations/authentication/settings', { schema: { response: { 200: AuthSettings, ...apiErrors } } },
-    async (request) => ({ universalLogoutEnabled: (await a.settings.get(request.auth.orgId)).universalLogoutEnabled }));
+  api.get('/api/v2/organizations/authentication/settings', { schema: { response: { 200: OrgAuthSettings, ...apiErrors } } },
+    async (request) => authSettingsView(await a.settings.get(request.auth.orgId)));
 
-  api.patch<{ Body: Static<typeof AuthSettingsPatch> }>('/api/v2/organizations/authentication/settings',
-    { preHandler: requireRole(a, 'admin'), schema: { body: AuthSettingsPatch, response: { 200: AuthSettings, ...apiErrors } } },
+  api.patch<{ Body: Static<typeof OrgAuthSettingsPatch> }>('/api/v2/organizations/authentication/settings',
+    { preHandler: requireRole(a, 'admin'), schema: { body: OrgAuthSettingsPatch, response: { 200: OrgAuthSettings, ...apiErrors } } },
     async function setAuthenticationSettings(request) {
+      const { universalLogout, inactivityTimeoutExclusions } = request.body;
+      inactivityTimeoutExclusions?.forEach(excludedPathPattern);
       const current = await a.settings.get(request.auth.orgId);
-      const next = { ...current, universalLogoutEnabled: request.body.universalLogoutEnabled ?? current.universalLogoutEnabled };
-      await changeSettings(a, request.auth.orgId, request.auth, next, 'universal_logout');
-      return { universalLogoutEnabled: next.universalLogoutEnabled };
+      const next = {
+        ...current,
+        universalLogout: universalLogout ?? current.universalLogout,
+        inactivityTimeoutExclusions: inactivityTimeoutExclusions ?? current.inactivityTimeoutExclusions,
+      };
+      await changeSettings(a, request.auth.orgId, request.auth, next, universalLogout === undefined ? 'inactivity_timeout_exclusions' : 'universal_logout');
+      return authSettingsView(next);
+    });
+
+  // Lockstep has one organization feature, HIPAA: on, it caps the idle timeout at 15 minutes.
+  api.patch<{ Params: Static<typeof FeatureParams>; Body: Static<typeof FeatureState> }>('/api/v2/organizations/features/:featureName',
+    { preHandler: requireRole(a, 'admin'), schema: { params: FeatureParams, body: FeatureState, response: { 200: OrganizationFeatures, ...apiErrors } } },
+    async function setFeature(request) {
+      if (request.params.featureName !== 'hipaa') throw NotFound(`No organization feature ${request.params.featureName}; Lockstep has hipaa`);
+      const { orgId } = request.auth;
+      const current = await a.settings.get(orgId);
+      if (request.body.enabled && !current.hipaa) checkHipaaCanBeEnabled(current.idle);
+      await changeSettings(a, orgId, request.auth, { ...current, hipaa: request.body.enabled }, 'hipaa');
+      return { hipaa: request.body.enabled };
     });
 }

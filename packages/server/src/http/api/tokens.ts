@@ -8,13 +8,19 @@ import { userLogout } from '../../core/logout-policy.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 
+const NamedEntity = Type.Object({ id: Type.String(), name: Type.String() });
+/** Genesys Cloud's `TokenInfo` plus Lockstep's `user`, `issuedAt`, `expiresAt` and `idleTimeoutSeconds`. */
 const TokenInfo = Type.Object({
+  organization: NamedEntity,
+  homeOrganization: NamedEntity,
+  authorizedScope: Type.Array(Type.String()),
+  OAuthClient: Type.Object({
+    id: Type.String(), name: Type.String(), authorizedGrantType: Type.Union([Type.Literal('CODE'), Type.Literal('CLIENT-CREDENTIALS')]), organization: NamedEntity,
+  }),
+  dateTokenIdles: Type.Optional(Type.String({ format: 'date-time', description: 'When the token idles out unless used; absent when no idle timeout applies' })),
   user: Type.Union([Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }), Type.Null()]),
-  client: Type.Object({ id: Type.String(), name: Type.String() }),
-  organization: Type.Object({ id: Type.String(), name: Type.String() }),
   issuedAt: Iso,
   expiresAt: Iso,
-  idleExpiresAt: Type.Union([Iso, Type.Null()]),
   idleTimeoutSeconds: Type.Union([Type.Integer(), Type.Null()], { description: 'The idle timeout that applies to this token (null: none)' }),
 });
 
@@ -35,13 +41,18 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
         a.store.getOrg(token.orgId),
       ]);
       const idle = idleExpiresAt(token);
+      const organization = { id: token.orgId, name: org?.name ?? '' };
       return {
+        organization,
+        homeOrganization: organization,
+        authorizedScope: token.scope.split(' ').filter(Boolean),
+        OAuthClient: {
+          id: token.clientId, name: client?.name ?? token.clientId, authorizedGrantType: token.userId ? 'CODE' as const : 'CLIENT-CREDENTIALS' as const, organization,
+        },
+        ...(idle != null && { dateTokenIdles: iso(idle) }),
         user: user && { id: user.id, email: user.email, name: user.name },
-        client: { id: token.clientId, name: client?.name ?? token.clientId },
-        organization: { id: token.orgId, name: org?.name ?? '' },
         issuedAt: iso(token.issuedAt),
         expiresAt: iso(token.expiresAt),
-        idleExpiresAt: idle == null ? null : iso(idle),
         idleTimeoutSeconds: token.idleTimeoutMs == null ? null : Math.round(token.idleTimeoutMs / 1000),
       };
     });
@@ -50,7 +61,7 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
     async function logout(request, reply) {
       const { token } = request.auth;
       request.auth.endsOwnToken = true;
-      const { selection, reason } = userLogout(token.userId, { grantId: token.grantId }, (await a.settings.get(token.orgId)).universalLogoutEnabled);
+      const { selection, reason } = userLogout(token.userId, { grantId: token.grantId }, (await a.settings.get(token.orgId)).universalLogout);
       await revokeAndAnnounce(a, selection, { orgId: token.orgId, userId: token.userId, reason, initiatingClientId: token.clientId });
       return reply.code(204).send();
     });

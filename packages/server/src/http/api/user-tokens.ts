@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { idleExpiresAt, judgeToken } from '../../core/live-token.ts';
-import { apiErrors, IdParams, Iso, iso } from '../schemas.ts';
+import { apiErrors, IdParams, Iso, iso, page, PageQuery, Paged, type PageRequest } from '../schemas.ts';
 import { mustGetUser } from './users.ts';
 
 const LiveTokenView = Type.Object({
@@ -12,20 +12,18 @@ const LiveTokenView = Type.Object({
 
 /** An admin's view of a user's live tokens, per client (the console's Users page). Never the token itself. */
 export function userTokenRoutes(admin: FastifyInstance, a: Authority) {
-  admin.get<{ Params: Static<typeof IdParams> }>('/api/v2/users/:id/tokens',
-    { schema: { params: IdParams, response: { 200: Type.Object({ entities: Type.Array(LiveTokenView) }), ...apiErrors } } },
+  admin.get<{ Params: Static<typeof IdParams>; Querystring: PageRequest }>('/api/v2/users/:id/tokens',
+    { schema: { params: IdParams, querystring: PageQuery, response: { 200: Paged(LiveTokenView), ...apiErrors } } },
     async function liveTokensOfUser(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
       const now = a.clock.now();
       const live = [...a.tokens.ofUser(user.id)].filter((t) => judgeToken(t, now).live);
-      return {
-        entities: live.map((t) => {
-          const idle = idleExpiresAt(t);
-          return {
-            id: t.id, clientId: t.clientId, issuedAt: iso(t.issuedAt), lastActivityAt: iso(t.lastActivityAt), expiresAt: iso(t.expiresAt),
-            idleExpiresAt: idle == null ? null : iso(idle), channels: a.hub.channelsOf(t.id).length,
-          };
-        }),
-      };
+      return page(live, request.query, (t) => {
+        const idle = idleExpiresAt(t);
+        return {
+          id: t.id, clientId: t.clientId, issuedAt: iso(t.issuedAt), lastActivityAt: iso(t.lastActivityAt), expiresAt: iso(t.expiresAt),
+          idleExpiresAt: idle == null ? null : iso(idle), channels: a.hub.channelsOf(t.id).length,
+        };
+      });
     });
 }

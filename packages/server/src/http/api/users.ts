@@ -7,7 +7,8 @@ import { Conflict, NotFound } from '../../core/errors.ts';
 import { hashPassword } from '../../core/secrets.ts';
 import { ROLES, type User } from '../../store/records.ts';
 import { StoreConflictError } from '../../store/store.ts';
-import { apiErrors, Entities, IdParams, Iso, iso, NoContent } from '../schemas.ts';
+import { apiErrors, IdParams, Iso, iso, NoContent, page, PageQuery, Paged, type PageRequest } from '../schemas.ts';
+import { changedMeanwhile, checkVersion } from './versions.ts';
 
 const Roles = Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { uniqueItems: true, maxItems: ROLES.length });
 const UserFields = {
@@ -16,19 +17,29 @@ const UserFields = {
   password: Type.String({ minLength: 8, maxLength: 256 }),
   roles: Roles,
 };
-const NewUser = Type.Object({ email: UserFields.email, name: UserFields.name, password: Type.Optional(UserFields.password), roles: UserFields.roles }, { additionalProperties: false });
-const UserPatch = Type.Partial(Type.Object(UserFields), { additionalProperties: false, minProperties: 1 });
-export const UserView = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), roles: Roles, createdAt: Iso });
+const Version = Type.Integer({ minimum: 1, description: 'The version this change is based on; another one answers 409' });
+/** Genesys Cloud's `CreateUser` (Lockstep has no divisions: `divisionId` is accepted and ignored) plus `roles`. */
+const NewUser = Type.Object({
+  email: UserFields.email, name: UserFields.name, password: Type.Optional(UserFields.password), roles: UserFields.roles,
+  divisionId: Type.Optional(Type.String({ maxLength: 128 })),
+}, { additionalProperties: false });
+const UserPatch = Type.Object({ ...Type.Partial(Type.Object(UserFields)).properties, version: Type.Optional(Version) }, { additionalProperties: false, minProperties: 1 });
+/** Genesys Cloud's `User` (the fields Lockstep has) plus `roles` and `createdAt`. */
+export const UserView = Type.Object({
+  id: Type.String(), name: Type.String(), email: Type.String(), username: Type.String(), state: Type.Literal('active'),
+  version: Type.Integer(), roles: Roles, createdAt: Iso, selfUri: Type.String(),
+});
 
-export const userView = (u: User) => ({ id: u.id, email: u.email, name: u.name, roles: u.roles, createdAt: iso(u.createdAt) });
+export const userView = (u: User) => ({
+  id: u.id, name: u.name, email: u.email, username: u.email, state: 'active' as const, version: u.version, roles: u.roles,
+  createdAt: iso(u.createdAt), selfUri: `/api/v2/users/${u.id}`,
+});
 
 const emailTaken = (email: string) => Conflict(`A user with email ${email} already exists`);
 
 export function userRoutes(admin: FastifyInstance, a: Authority) {
-  admin.get('/api/v2/users', { schema: { response: { 200: Entities(UserView), ...apiErrors } } }, async (request) => {
-    const users = await a.store.listUsers(request.auth.orgId);
-    return { entities: users.map(userView), total: users.length };
-  });
+  admin.get<{ Querystring: PageRequest }>('/api/v2/users', { schema: { querystring: PageQuery, response: { 200: Paged(UserView), ...apiErrors } } },
+    async (request) => page(await a.store.listUsers(request.auth.orgId), request.query, userView));
 
   admin.post<{ Body: Static<typeof NewUser> }>('/api/v2/users', { schema: { body: NewUser, response: { 201: UserView, ...apiErrors } } },
     async function createUser(request, reply) {
@@ -36,7 +47,7 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
       const b = request.body;
       const user: User = {
         id: randomUUID(), orgId: request.auth.orgId, email: b.email, name: b.name,
-        passwordHash: b.password ? await hashPassword(b.password) : null, roles: b.roles, createdAt: now, updatedAt: now,
+        passwordHash: b.password ? await hashPassword(b.password) : null, roles: b.roles, version: 1, createdAt: now, updatedAt: now,
       };
       try {
         await a.store.createUser(user);
@@ -54,14 +65,19 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
     { schema: { params: IdParams, body: UserPatch, response: { 200: UserView, ...apiErrors } } },
     async function updateUser(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
-      const { password, ...fields } = request.body;
-      const next: User = { ...user, ...fields, updatedAt: a.clock.now(), ...(password ? { passwordHash: await hashPassword(password) } : {}) };
+      const { password, version, ...fields } = request.body;
+      checkVersion('user', user, version);
+      const next: User = {
+        ...user, ...fields, version: user.version + 1, updatedAt: a.clock.now(), ...(password ? { passwordHash: await hashPassword(password) } : {}),
+      };
+      let written: boolean;
       try {
-        await a.store.updateUser(next);
+        written = await a.store.updateUser(next);
       } catch (err) {
         if (err instanceof StoreConflictError) throw emailTaken(next.email);
         throw err;
       }
+      if (!written) throw changedMeanwhile('user', user.id);
       return userView(next);
     });
 

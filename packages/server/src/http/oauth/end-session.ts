@@ -82,7 +82,7 @@ export function endSessionRoutes(app: FastifyInstance, a: Authority) {
     const orgId = current?.user.orgId ?? client?.orgId;
     if (sessionId && orgId) {
       const own = { signInSessionId: sessionId, clientId: client?.id ?? '' };
-      const { selection, reason } = userLogout(userId, own, (await a.settings.get(orgId)).universalLogoutEnabled);
+      const { selection, reason } = userLogout(userId, own, (await a.settings.get(orgId)).universalLogout);
       await revokeAndAnnounce(a, selection, { orgId, userId, reason, initiatingClientId: client?.id ?? null });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });

@@ -85,6 +85,24 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     name: 'allowed web origins per client (CORS)',
     sql: `ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';`,
   },
+  {
+    version: 5,
+    name: 'Genesys Cloud model names: org settings, versions, group fields',
+    sql: `
+      UPDATE orgs SET settings = json_object(
+        'universalLogout', json(CASE WHEN settings ->> '$.universalLogoutEnabled' THEN 'true' ELSE 'false' END),
+        'inactivityTimeoutExclusions', json(coalesce(settings -> '$.idle.excludedPaths', '[]')),
+        'hipaa', json(CASE WHEN settings ->> '$.hipaaEnabled' THEN 'true' ELSE 'false' END),
+        'idle', json_set(json_remove(settings -> '$.idle', '$.excludedPaths'), '$.inactivityTimeoutUnit', 'MINUTES'));
+      ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE user_groups ADD COLUMN type TEXT NOT NULL DEFAULT 'official';
+      ALTER TABLE user_groups ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public';
+      ALTER TABLE user_groups ADD COLUMN rules_visible INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE user_groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE user_groups ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE user_groups SET updated_at = created_at;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -1,4 +1,4 @@
-import type { AccessToken, AuditEntry, Client, RefreshToken, RevokeReason, SignInSession, User, AuthCode } from '../records.ts';
+import type { AccessToken, AuditEntry, Client, Group, RefreshToken, RevokeReason, SignInSession, User, AuthCode } from '../records.ts';
 
 /** Column-to-field mapping for SQL rows; shared by every SQL store. */
 type Row = any;
@@ -7,7 +7,12 @@ const json = <T>(v: string): T => JSON.parse(v) as T;
 
 export const toUser = (r: Row): User => ({
   id: r.id, orgId: r.org_id, email: r.email, name: r.name, passwordHash: r.password_hash,
-  roles: json(r.roles), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+  roles: json(r.roles), version: Number(r.version), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+});
+
+export const toGroup = (r: Row, memberIds: string[]): Group => ({
+  id: r.id, orgId: r.org_id, name: r.name, description: r.description, type: r.type, visibility: r.visibility,
+  rulesVisible: Boolean(r.rules_visible), memberIds, version: Number(r.version), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });
 
 export const toClient = (r: Row): Client => ({

@@ -8,7 +8,7 @@ import type {
 } from '../records.ts';
 import { StoreConflictError, type RevokeSelection, type RevokedSet, type Store } from '../store.ts';
 import { migrate } from './migrations.ts';
-import { toAccessToken, toAudit, toAuthCode, toClient, toRefreshToken, toSignInSession, toUser } from './rows.ts';
+import { toAccessToken, toAudit, toAuthCode, toClient, toGroup, toRefreshToken, toSignInSession, toUser } from './rows.ts';
 
 const str = JSON.stringify;
 
@@ -73,8 +73,8 @@ export class SqliteStore implements Store {
 
   async createUser(u: User) {
     this.#conflicts(() =>
-      this.#sql('INSERT INTO users (id, org_id, email, name, password_hash, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(u.id, u.orgId, u.email, u.name, u.passwordHash, str(u.roles), u.createdAt, u.updatedAt),
+      this.#sql('INSERT INTO users (id, org_id, email, name, password_hash, roles, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(u.id, u.orgId, u.email, u.name, u.passwordHash, str(u.roles), u.version, u.createdAt, u.updatedAt),
     );
   }
   async getUser(orgId: string, id: string) {
@@ -89,9 +89,9 @@ export class SqliteStore implements Store {
     return this.#sql('SELECT * FROM users WHERE org_id = ? ORDER BY email').all(orgId).map(toUser);
   }
   async updateUser(u: User) {
-    this.#conflicts(() =>
-      this.#sql('UPDATE users SET email = ?, name = ?, password_hash = ?, roles = ?, updated_at = ? WHERE org_id = ? AND id = ?')
-        .run(u.email, u.name, u.passwordHash, str(u.roles), u.updatedAt, u.orgId, u.id),
+    return this.#conflicts(() =>
+      this.#sql('UPDATE users SET email = ?, name = ?, password_hash = ?, roles = ?, version = ?, updated_at = ? WHERE org_id = ? AND id = ? AND version = ?')
+        .run(u.email, u.name, u.passwordHash, str(u.roles), u.version, u.updatedAt, u.orgId, u.id, u.version - 1).changes > 0,
     );
   }
   async deleteUser(orgId: string, id: string) {
@@ -111,23 +111,25 @@ export class SqliteStore implements Store {
   async createGroup(g: Group) {
     this.#conflicts(() =>
       this.db.transaction(() => {
-        this.#sql('INSERT INTO user_groups (id, org_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)').run(g.id, g.orgId, g.name, g.description, g.createdAt);
+        this.#sql('INSERT INTO user_groups (id, org_id, name, description, type, visibility, rules_visible, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(g.id, g.orgId, g.name, g.description, g.type, g.visibility, g.rulesVisible ? 1 : 0, g.version, g.createdAt, g.updatedAt);
         this.#setMembers(g);
       })(),
     );
   }
   async getGroup(orgId: string, id: string) {
-    const r = this.#sql('SELECT * FROM user_groups WHERE org_id = ? AND id = ?').get(orgId, id) as any;
-    return r ? { id: r.id, orgId: r.org_id, name: r.name, description: r.description, createdAt: r.created_at, memberIds: this.#members(r.id) } : null;
+    const r = this.#sql('SELECT * FROM user_groups WHERE org_id = ? AND id = ?').get(orgId, id);
+    return r ? toGroup(r, this.#members(id)) : null;
   }
   async listGroups(orgId: string) {
-    const rows = this.#sql('SELECT * FROM user_groups WHERE org_id = ? ORDER BY name').all(orgId) as any[];
-    return rows.map((r) => ({ id: r.id, orgId: r.org_id, name: r.name, description: r.description, createdAt: r.created_at, memberIds: this.#members(r.id) }));
+    return this.#sql('SELECT * FROM user_groups WHERE org_id = ? ORDER BY name').all(orgId).map((r: any) => toGroup(r, this.#members(r.id)));
   }
   async updateGroup(g: Group) {
-    this.db.transaction(() => {
-      const changed = this.#sql('UPDATE user_groups SET name = ?, description = ? WHERE org_id = ? AND id = ?').run(g.name, g.description, g.orgId, g.id).changes;
+    return this.db.transaction(() => {
+      const changed = this.#sql('UPDATE user_groups SET name = ?, description = ?, visibility = ?, rules_visible = ?, version = ?, updated_at = ? WHERE org_id = ? AND id = ? AND version = ?')
+        .run(g.name, g.description, g.visibility, g.rulesVisible ? 1 : 0, g.version, g.updatedAt, g.orgId, g.id, g.version - 1).changes > 0;
       if (changed) this.#setMembers(g);
+      return changed;
     })();
   }
   async deleteGroup(orgId: string, id: string) {
@@ -371,8 +373,11 @@ export class SqliteStore implements Store {
     if (f.kind) clauses.push('kind = ?'), args.push(f.kind);
     if (f.from != null) clauses.push('at >= ?'), args.push(f.from);
     if (f.to != null) clauses.push('at <= ?'), args.push(f.to);
-    args.push(f.limit ?? 100);
-    return this.#sql(`SELECT * FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`).all(...args).map(toAudit);
+    const where = clauses.join(' AND ');
+    const { n } = this.#sql(`SELECT count(*) AS n FROM audit_log WHERE ${where}`).get(...args) as { n: number };
+    const entries = this.#sql(`SELECT * FROM audit_log WHERE ${where} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`)
+      .all(...args, f.limit ?? 100, f.offset ?? 0).map(toAudit);
+    return { entries, total: n };
   }
 }
 

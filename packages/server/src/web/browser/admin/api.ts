@@ -1,22 +1,32 @@
 /** The admin API as the console uses it: JSON in and out, errors as values with the server's message. */
 
+/** The unit an admin chose to see a timeout in; the seconds are the truth. */
+export type TimeoutUnit = 'SECONDS' | 'MINUTES' | 'HOURS';
 export interface IdleSettings {
   enableIdleTokenTimeout: boolean;
   idleTokenTimeoutSeconds: number;
+  inactivityTimeoutUnit: TimeoutUnit;
   inactivityTimeoutGroupsEnabled: boolean;
   inactivityTimeoutGroupBundles: GroupBundle[];
-  excludedPaths: string[];
 }
 export interface GroupBundle {
   priority: number;
   timeoutSeconds: number;
+  inactivityTimeoutUnit: TimeoutUnit;
   groups: string[];
 }
 export interface AuthSettings {
-  universalLogoutEnabled: boolean;
+  universalLogout: boolean;
+  /** Calls to these paths are not activity. */
+  inactivityTimeoutExclusions: string[];
 }
-export interface Hipaa {
-  enabled: boolean;
+export interface OrganizationFeatures {
+  hipaa: boolean;
+}
+export interface Organization {
+  id: string;
+  name: string;
+  features: OrganizationFeatures;
 }
 export interface User {
   id: string;
@@ -29,6 +39,11 @@ export interface Group {
   id: string;
   name: string;
   description: string;
+  type: 'official' | 'social';
+  visibility: 'public' | 'members';
+  rulesVisible: boolean;
+  version: number;
+  memberCount: number;
   memberIds: string[];
 }
 export interface Client {
@@ -56,7 +71,7 @@ export interface LiveToken {
   channels: number;
 }
 export interface Presence {
-  presenceDefinition: { systemPresence: string };
+  presenceDefinition: { id: string; systemPresence: string };
   modifiedDate: string;
 }
 export interface RoutingStatus {
@@ -71,8 +86,13 @@ export interface AuditEntry {
   clientId: string | null;
   details: Record<string, unknown>;
 }
-export interface Entities<T> {
+/** A paged list: one page of `entities`, and where it is among `pageCount` pages of `total` entities. */
+export interface Page<T> {
   entities: T[];
+  pageSize: number;
+  pageNumber: number;
+  total: number;
+  pageCount: number;
 }
 
 /** A non-2xx answer: `status` and the server's stable `code` and `message`. */
@@ -87,6 +107,8 @@ export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
 
 export interface Api {
   get<T>(path: string): Promise<T>;
+  /** Every entity of a paged list, page after page. */
+  list<T>(path: string): Promise<T[]>;
   send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
 }
 
@@ -100,6 +122,9 @@ async function errorOf(response: Response): Promise<ApiError> {
   }
 }
 
+/** The largest page the server gives. */
+const LIST_PAGE_SIZE = 500;
+
 export function makeApi(fetcher: Fetcher): Api {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const init: RequestInit = { method, headers: { accept: 'application/json' } };
@@ -112,8 +137,18 @@ export function makeApi(fetcher: Fetcher): Api {
     const text = await response.text();
     return (text ? JSON.parse(text) : null) as T;
   }
+  async function list<T>(path: string): Promise<T[]> {
+    const all: T[] = [];
+    for (let pageNumber = 1; ; pageNumber++) {
+      const page = await call<Page<T>>('GET', `${path}${path.includes('?') ? '&' : '?'}pageSize=${LIST_PAGE_SIZE}&pageNumber=${pageNumber}`);
+      all.push(...page.entities);
+      // An empty page ends the walk too, so a list that shrinks meanwhile cannot loop.
+      if (page.pageNumber >= page.pageCount || !page.entities.length) return all;
+    }
+  }
   return {
     get: (path) => call('GET', path),
+    list,
     send: (method, path, body) => call(method, path, body),
   };
 }

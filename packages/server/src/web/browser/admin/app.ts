@@ -32,7 +32,7 @@ async function finishSignIn() {
 
 async function isAdmin(api: Api): Promise<boolean> {
   try {
-    await api.get('/api/v2/users');
+    await api.get('/api/v2/users?pageSize=1');
     return true;
   } catch (err) {
     if (err instanceof ApiError && err.status === 403) return false;

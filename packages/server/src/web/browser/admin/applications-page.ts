@@ -1,4 +1,4 @@
-import { ApiError, enc, type Api, type Client, type ClientBody, type Entities } from './api.ts';
+import { ApiError, enc, type Api, type Client, type ClientBody } from './api.ts';
 import { allowedOriginsEditor, anyPortTag } from './allowed-origins-editor.ts';
 import { busy, errorSlot, h, replaceChildren, statusSlot, uid, type Child } from './dom.ts';
 import { redirectOrigins } from './web-origins.ts';
@@ -10,12 +10,12 @@ const TYPE_LABELS: Record<Client['type'], string> = {
 
 /** Applications: the org's OAuth clients and the browser origins each may call Lockstep from (CORS). */
 export async function applicationsPage(api: Api): Promise<HTMLElement> {
-  const clients = await api.get<Entities<Client>>('/api/v2/oauth/clients');
+  const clients = await api.list<Client>('/api/v2/oauth/clients');
   return h('div', {},
     h('p', { className: 'hint page-intro' },
       'A web page may call Lockstep for an application — discovery, the token endpoint, the API — only from an allowed origin: the origins of the application\'s redirect URIs, and the extra origins listed here. A saved change applies at once, without a restart.'),
-    clients.entities.length
-      ? h('div', { className: 'cards' }, ...clients.entities.map((c) => applicationCard(api, c)))
+    clients.length
+      ? h('div', { className: 'cards' }, ...clients.map((c) => applicationCard(api, c)))
       : h('p', { className: 'muted' }, 'This organization has no applications yet.'));
 }
 

@@ -1,5 +1,5 @@
-import type { Api, AuditEntry, Entities, User } from './api.ts';
-import { busy, errorSlot, h, replaceChildren, statusSlot, uid } from './dom.ts';
+import type { Api, AuditEntry, Page, User } from './api.ts';
+import { busy, button, errorSlot, h, replaceChildren, statusSlot, uid } from './dom.ts';
 import { formatInstant, localInputToIso } from './format.ts';
 
 const KINDS: Record<string, string> = {
@@ -42,9 +42,17 @@ function field(label: string, control: HTMLInputElement | HTMLSelectElement) {
   return h('div', { className: 'field' }, h('label', { for: control.id }, label), control);
 }
 
-/** The organization's audit log, newest first, filtered by user, kind and time range. */
+const PAGE_SIZE = 100;
+
+function pageStatus(page: Page<AuditEntry>): string {
+  if (page.pageCount <= 1) return `${page.total} entr${page.total === 1 ? 'y' : 'ies'}.`;
+  const first = (page.pageNumber - 1) * page.pageSize + 1;
+  return `Entries ${first}–${first + page.entities.length - 1} of ${page.total}, newest first.`;
+}
+
+/** The organization's audit log, newest first, filtered by user, kind and time range, a page at a time. */
 export async function auditPage(api: Api): Promise<HTMLElement> {
-  const users = (await api.get<Entities<User>>('/api/v2/users')).entities;
+  const users = await api.list<User>('/api/v2/users');
   const byId = new Map(users.map((u) => [u.id, u]));
   const userLabel = (id: string) => byId.get(id)?.email ?? id;
 
@@ -58,6 +66,49 @@ export async function auditPage(api: Api): Promise<HTMLElement> {
   const error = errorSlot(uid('audit-error'));
   const status = statusSlot();
   const tbody = h('tbody', {});
+  // The filters of the page shown: the pager keeps them even while the form is being changed.
+  let applied = new URLSearchParams();
+  let shown = 1;
+  let pageCount = 1;
+  const newer = button('Newer entries', () => void turnTo(shown - 1), { className: 'secondary' });
+  const older = button('Older entries', () => void turnTo(shown + 1), { className: 'secondary' });
+  const pager = h('nav', { className: 'actions', 'aria-label': 'Audit log pages' }, newer, older);
+  const updatePager = () => {
+    pager.hidden = pageCount <= 1;
+    newer.disabled = shown <= 1;
+    older.disabled = shown >= pageCount;
+  };
+
+  async function turnTo(pageNumber: number) {
+    newer.disabled = older.disabled = true;
+    await show(pageNumber);
+    updatePager();
+  }
+
+  async function show(pageNumber: number) {
+    error.set(null);
+    const q = new URLSearchParams(applied);
+    q.set('pageSize', String(PAGE_SIZE));
+    q.set('pageNumber', String(pageNumber));
+    try {
+      const page = await api.get<Page<AuditEntry>>(`/api/v2/audits?${q}`);
+      const entries = page.entities;
+      replaceChildren(tbody, entries.length ? entries.map((e) => h('tr', { 'data-kind': e.kind },
+        h('td', {}, h('time', { datetime: e.at }, formatInstant(e.at))),
+        h('td', {}, KINDS[e.kind] ?? e.kind),
+        h('td', {}, e.userId ? userLabel(e.userId) : '—'),
+        h('td', { className: 'nowrap' }, e.clientId ?? '—'),
+        h('td', {}, summary(e, userLabel),
+          h('details', {}, h('summary', {}, 'Details'), h('pre', {}, JSON.stringify(e.details, null, 2)))))) :
+        h('tr', {}, h('td', { colspan: 5, className: 'muted' }, 'No entries match these filters.')));
+      shown = page.pageNumber;
+      pageCount = page.pageCount;
+      status.set(pageStatus(page));
+      updatePager();
+    } catch (err) {
+      error.set((err as Error).message);
+    }
+  }
 
   async function load() {
     error.set(null);
@@ -67,25 +118,12 @@ export async function auditPage(api: Api): Promise<HTMLElement> {
       error.set('"From" must be before "To".');
       return;
     }
-    const q = new URLSearchParams({ limit: '200' });
-    if (user.value) q.set('userId', user.value);
-    if (kind.value) q.set('kind', kind.value);
-    if (fromIso) q.set('from', fromIso);
-    if (toIso) q.set('to', toIso);
-    try {
-      const entries = (await api.get<Entities<AuditEntry>>(`/api/v2/audits?${q}`)).entities;
-      replaceChildren(tbody, entries.length ? entries.map((e) => h('tr', { 'data-kind': e.kind },
-        h('td', {}, h('time', { datetime: e.at }, formatInstant(e.at))),
-        h('td', {}, KINDS[e.kind] ?? e.kind),
-        h('td', {}, e.userId ? userLabel(e.userId) : '—'),
-        h('td', { className: 'nowrap' }, e.clientId ?? '—'),
-        h('td', {}, summary(e, userLabel),
-          h('details', {}, h('summary', {}, 'Details'), h('pre', {}, JSON.stringify(e.details, null, 2)))))) :
-        h('tr', {}, h('td', { colspan: 5, className: 'muted' }, 'No entries match these filters.')));
-      status.set(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}${entries.length === 200 ? ' (the newest 200)' : ''}.`);
-    } catch (err) {
-      error.set((err as Error).message);
-    }
+    applied = new URLSearchParams();
+    if (user.value) applied.set('userId', user.value);
+    if (kind.value) applied.set('kind', kind.value);
+    if (fromIso) applied.set('from', fromIso);
+    if (toIso) applied.set('to', toIso);
+    await show(1);
   }
 
   const form = h('form', { className: 'filters', 'aria-label': 'Audit log filters' },
@@ -103,5 +141,6 @@ export async function auditPage(api: Api): Promise<HTMLElement> {
       h('table', {},
         h('caption', { className: 'visually-hidden' }, 'Audit log entries, newest first'),
         h('thead', {}, h('tr', {}, ...['Time', 'Kind', 'User', 'Client', 'What happened'].map((c) => h('th', { scope: 'col' }, c)))),
-        tbody)));
+        tbody)),
+    pager);
 }

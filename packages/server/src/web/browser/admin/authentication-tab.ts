@@ -1,21 +1,25 @@
-import { ApiError, type Api, type AuthSettings, type Entities, type Group, type Hipaa, type IdleSettings } from './api.ts';
-import { busy, describedBy, errorSlot, h, markInvalid, statusSlot, switchControl, uid, type Status } from './dom.ts';
+import { ApiError, type Api, type AuthSettings, type Group, type IdleSettings, type Organization, type OrganizationFeatures } from './api.ts';
+import { busy, describedBy, errorSlot, h, markInvalid, statusSlot, switchControl, uid, type Message, type Status } from './dom.ts';
 import { durationField } from './duration-field.ts';
 import { groupBundleEditor } from './group-bundles.ts';
 import { humanize, targetOf } from './server-messages.ts';
 
-/** Organization Settings → Authentication: universal logout, the idle token timeout (with groups and exclusions), HIPAA. */
+const AUTH_SETTINGS = '/api/v2/organizations/authentication/settings';
+
+/** Organization Settings → Authentication: universal logout, the idle token timeout (with groups), its excluded paths, HIPAA. */
 export async function authenticationTab(api: Api): Promise<HTMLElement> {
-  const [auth, idle, hipaa, groups] = await Promise.all([
-    api.get<AuthSettings>('/api/v2/organizations/authentication/settings'),
+  const [auth, idle, org, groups] = await Promise.all([
+    api.get<AuthSettings>(AUTH_SETTINGS),
     api.get<IdleSettings>('/api/v2/tokens/timeout'),
-    api.get<Hipaa>('/api/v2/organizations/features/hipaa'),
-    api.get<Entities<Group>>('/api/v2/groups'),
+    api.get<Organization>('/api/v2/organizations/me'),
+    api.list<Group>('/api/v2/groups'),
   ]);
-  const idleCard = idleTimeoutCard(api, idle, groups.entities, hipaa.enabled);
+  const hipaa = org.features.hipaa;
+  const idleCard = idleTimeoutCard(api, idle, groups, hipaa);
   return h('div', { className: 'cards' },
     universalLogoutCard(api, auth),
     idleCard.element,
+    exclusionsCard(api, auth.inactivityTimeoutExclusions),
     hipaaCard(api, hipaa, idleCard.setHipaa));
 }
 
@@ -30,19 +34,27 @@ function reportFailure(err: unknown, status: Status, place: (raw: string) => voi
   status.set('Not saved.', 'failed');
 }
 
-/** Submits a one-switch form: clears messages, saves, shows the outcome (server errors next to the switch). */
-function saveSwitch(form: HTMLFormElement, save: HTMLButtonElement, error: { set(m: string | null): void }, status: Status,
-  saveIt: () => Promise<string>, onFailure: () => void = () => {}) {
+/**
+ * Submits a form with one error slot: clears messages, runs the console's own check (a problem stops it), saves,
+ * shows the outcome (server errors, humanized, in the slot).
+ */
+function saveOnSubmit(form: HTMLFormElement, save: HTMLButtonElement, error: Pick<Message, 'set'>, status: Status,
+  saveIt: () => Promise<string>, opts: { check?: () => string | null; onFailure?: () => void } = {}) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     error.set(null);
     status.set(null);
+    const problem = opts.check?.();
+    if (problem) {
+      error.set(problem);
+      return status.set('Not saved.', 'failed');
+    }
     void busy(save, async () => {
       try {
         status.set(await saveIt(), 'ok');
       } catch (err) {
         reportFailure(err, status, (m) => error.set(humanize(m)));
-        onFailure();
+        opts.onFailure?.();
       }
     });
   });
@@ -50,7 +62,7 @@ function saveSwitch(form: HTMLFormElement, save: HTMLButtonElement, error: { set
 
 function universalLogoutCard(api: Api, current: AuthSettings): HTMLElement {
   const explainId = uid('ul-explain');
-  const toggle = switchControl('Universal logout', current.universalLogoutEnabled, explainId);
+  const toggle = switchControl('Universal logout', current.universalLogout, explainId);
   const error = errorSlot(uid('ul-error'));
   describedBy(toggle.input, explainId, error.element.id);
   const status = statusSlot();
@@ -63,10 +75,10 @@ function universalLogoutCard(api: Api, current: AuthSettings): HTMLElement {
       h('p', { className: 'hint' }, 'Takes effect for the next logout, without a restart. "Log off" on the Users page always logs a user out everywhere.')),
     toggle.element, error.element,
     h('div', { className: 'actions' }, save, status.element));
-  saveSwitch(form, save, error, status, async () => {
-    const saved = await api.send<AuthSettings>('PATCH', '/api/v2/organizations/authentication/settings', { universalLogoutEnabled: toggle.input.checked });
-    toggle.input.checked = saved.universalLogoutEnabled;
-    return `Saved: universal logout is ${saved.universalLogoutEnabled ? 'on' : 'off'}.`;
+  saveOnSubmit(form, save, error, status, async () => {
+    const saved = await api.send<AuthSettings>('PATCH', AUTH_SETTINGS, { universalLogout: toggle.input.checked });
+    toggle.input.checked = saved.universalLogout;
+    return `Saved: universal logout is ${saved.universalLogout ? 'on' : 'off'}.`;
   });
   return card('Universal logout', form);
 }
@@ -74,20 +86,8 @@ function universalLogoutCard(api: Api, current: AuthSettings): HTMLElement {
 function idleTimeoutCard(api: Api, current: IdleSettings, groups: Group[], hipaa: boolean) {
   const explainId = uid('idle-explain');
   const toggle = switchControl('Idle token timeout', current.enableIdleTokenTimeout, explainId);
-  const duration = durationField('Timeout', current.idleTokenTimeoutSeconds, hipaa);
+  const duration = durationField('Timeout', current.idleTokenTimeoutSeconds, current.inactivityTimeoutUnit, hipaa);
   const bundles = groupBundleEditor(current.inactivityTimeoutGroupsEnabled, current.inactivityTimeoutGroupBundles, groups, hipaa);
-  const pathsId = uid('paths');
-  const pathsHint = h('p', { id: uid('paths-hint'), className: 'hint' },
-    'One path per line, for example ', h('code', {}, '/api/v2/users/*/presence'),
-    '. Calls to these paths do not count as activity (background polling). ', h('code', {}, '*'), ' matches one path segment; a trailing ',
-    h('code', {}, '/**'), ' matches everything below.');
-  const paths = h('textarea', { id: pathsId, rows: 4, spellcheck: 'false', value: current.excludedPaths.join('\n') });
-  const pathsError = errorSlot(uid('paths-error'));
-  describedBy(paths, pathsHint.id, pathsError.element.id);
-  paths.addEventListener('input', () => {
-    pathsError.set(null);
-    markInvalid(paths, false);
-  });
   const formError = errorSlot(uid('idle-error'));
   const status = statusSlot();
   const save = h('button', { type: 'submit' }, 'Save idle timeout');
@@ -98,15 +98,12 @@ function idleTimeoutCard(api: Api, current: IdleSettings, groups: Group[], hipaa
     toggle.element,
     duration.element,
     bundles.element,
-    h('div', { className: 'field' }, h('label', { for: pathsId }, 'Excluded paths'), pathsHint, paths, pathsError.element),
     formError.element,
     h('div', { className: 'actions' }, save, status.element));
 
   function clearErrors() {
     duration.error.set(null);
     bundles.clearErrors();
-    pathsError.set(null);
-    markInvalid(paths, false);
     formError.set(null);
     status.set(null);
   }
@@ -119,10 +116,6 @@ function idleTimeoutCard(api: Api, current: IdleSettings, groups: Group[], hipaa
       duration.input.focus();
     } else if (target.field === 'bundle') {
       bundles.showError(target.index, text, /timeoutSeconds/.test(message));
-    } else if (target.field === 'excludedPaths') {
-      pathsError.set(text);
-      markInvalid(paths, true);
-      paths.focus();
     } else {
       formError.set(text);
     }
@@ -131,9 +124,9 @@ function idleTimeoutCard(api: Api, current: IdleSettings, groups: Group[], hipaa
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     clearErrors();
-    const seconds = duration.read();
-    if ('problem' in seconds) {
-      duration.error.set(seconds.problem);
+    const timeout = duration.read();
+    if ('problem' in timeout) {
+      duration.error.set(timeout.problem);
       duration.input.focus();
       return status.set('Not saved.', 'failed');
     }
@@ -142,25 +135,16 @@ function idleTimeoutCard(api: Api, current: IdleSettings, groups: Group[], hipaa
       bundles.showError(groupPart.index, groupPart.problem);
       return status.set('Not saved.', 'failed');
     }
-    const excludedPaths = [...new Set(paths.value.split('\n').map((l) => l.trim()).filter(Boolean))];
-    const bad = excludedPaths.find((p) => !p.startsWith('/api/'));
-    if (bad) {
-      pathsError.set(`"${bad}" is not an API path: each line must start with /api/.`);
-      markInvalid(paths, true);
-      paths.focus();
-      return status.set('Not saved.', 'failed');
-    }
     const body: IdleSettings = {
       enableIdleTokenTimeout: toggle.input.checked,
-      idleTokenTimeoutSeconds: seconds.seconds,
+      idleTokenTimeoutSeconds: timeout.seconds,
+      inactivityTimeoutUnit: timeout.unit,
       inactivityTimeoutGroupsEnabled: groupPart.enabled,
       inactivityTimeoutGroupBundles: groupPart.bundles,
-      excludedPaths,
     };
     void busy(save, async () => {
       try {
         const saved = await api.send<IdleSettings>('PUT', '/api/v2/tokens/timeout', body);
-        paths.value = saved.excludedPaths.join('\n');
         status.set(saved.enableIdleTokenTimeout ? 'Saved: the idle timeout is on.' : 'Saved: the idle timeout is off.', 'ok');
       } catch (err) {
         reportFailure(err, status, showServerError);
@@ -177,24 +161,62 @@ function idleTimeoutCard(api: Api, current: IdleSettings, groups: Group[], hipaa
   };
 }
 
-function hipaaCard(api: Api, current: Hipaa, onChange: (on: boolean) => void): HTMLElement {
+/** The paths whose calls are not activity (background polling): part of the org's authentication settings. */
+function exclusionsCard(api: Api, current: string[]): HTMLElement {
+  const pathsId = uid('paths');
+  const hint = h('p', { id: uid('paths-hint'), className: 'hint' },
+    'One path per line, for example ', h('code', {}, '/api/v2/users/*/presences/purecloud'),
+    '. Calls to these paths do not count as activity for the idle timeout. ', h('code', {}, '*'), ' matches one path segment; a trailing ',
+    h('code', {}, '/**'), ' matches everything below.');
+  const paths = h('textarea', { id: pathsId, rows: 4, spellcheck: 'false', value: current.join('\n') });
+  const slot = errorSlot(uid('paths-error'));
+  describedBy(paths, hint.id, slot.element.id);
+  const error = {
+    set(text: string | null) {
+      slot.set(text);
+      markInvalid(paths, text != null);
+      if (text != null) paths.focus();
+    },
+  };
+  paths.addEventListener('input', () => error.set(null));
+  const status = statusSlot();
+  const save = h('button', { type: 'submit' }, 'Save excluded paths');
+  const form = h('form', { novalidate: true },
+    h('div', { className: 'field' }, h('label', { for: pathsId }, 'Excluded paths'), hint, paths, slot.element),
+    h('div', { className: 'actions' }, save, status.element));
+  const entered = () => [...new Set(paths.value.split('\n').map((l) => l.trim()).filter(Boolean))];
+
+  saveOnSubmit(form, save, error, status, async () => {
+    const saved = (await api.send<AuthSettings>('PATCH', AUTH_SETTINGS, { inactivityTimeoutExclusions: entered() })).inactivityTimeoutExclusions;
+    paths.value = saved.join('\n');
+    return saved.length ? `Saved: ${saved.length} excluded path${saved.length === 1 ? '' : 's'}.` : 'Saved: no excluded paths.';
+  }, {
+    check() {
+      const bad = entered().find((p) => !p.startsWith('/api/'));
+      return bad ? `"${bad}" is not an API path: each line must start with /api/.` : null;
+    },
+  });
+  return card('Idle timeout exclusions', form);
+}
+
+function hipaaCard(api: Api, current: boolean, onChange: (on: boolean) => void): HTMLElement {
   const explainId = uid('hipaa-explain');
-  const toggle = switchControl('HIPAA compliance', current.enabled, explainId);
+  const toggle = switchControl('HIPAA compliance', current, explainId);
   const error = errorSlot(uid('hipaa-error'));
   describedBy(toggle.input, explainId, error.element.id);
   const status = statusSlot();
   const save = h('button', { type: 'submit' }, 'Save HIPAA setting');
-  let saved = current.enabled;
+  let saved = current;
   const form = h('form', { novalidate: true },
     h('p', { id: explainId, className: 'explain' },
       'While HIPAA compliance is on, no idle timeout — the organization\'s or a group bundle\'s — can be longer than 15 minutes. To turn it on, first lower any longer timeout.'),
     toggle.element, error.element,
     h('div', { className: 'actions' }, save, status.element));
-  saveSwitch(form, save, error, status, async () => {
-    saved = (await api.send<Hipaa>('PATCH', '/api/v2/organizations/features/hipaa', { enabled: toggle.input.checked })).enabled;
+  saveOnSubmit(form, save, error, status, async () => {
+    saved = (await api.send<OrganizationFeatures>('PATCH', '/api/v2/organizations/features/hipaa', { enabled: toggle.input.checked })).hipaa;
     onChange(saved);
     return `Saved: HIPAA compliance is ${saved ? 'on' : 'off'}.`;
-  }, () => (toggle.input.checked = saved));
+  }, { onFailure: () => (toggle.input.checked = saved) });
   form.addEventListener('change', () => {
     error.set(null);
     status.set(null);

@@ -1,3 +1,4 @@
+import type { TimeoutUnit } from './api.ts';
 import { describedBy, errorSlot, h, markInvalid, uid, type Message } from './dom.ts';
 import { formatDuration } from './format.ts';
 
@@ -6,32 +7,34 @@ export const IDLE_MIN_SECONDS = 300;
 export const IDLE_MAX_SECONDS = 28_800;
 export const HIPAA_MAX_SECONDS = 900;
 
-const UNITS = { minutes: 60, hours: 3600 } as const;
-type Unit = keyof typeof UNITS;
+const UNITS: Record<TimeoutUnit, { seconds: number; word: string }> = {
+  SECONDS: { seconds: 1, word: 'seconds' },
+  MINUTES: { seconds: 60, word: 'minutes' },
+  HOURS: { seconds: 3600, word: 'hours' },
+};
 
 export interface DurationField {
   element: HTMLElement;
   input: HTMLInputElement;
   error: Message;
-  /** The value in seconds, or a message to show next to the field. */
-  read(): { seconds: number } | { problem: string };
+  /** The value in seconds and the unit it was entered in, or a message to show next to the field. */
+  read(): { seconds: number; unit: TimeoutUnit } | { problem: string };
   setHipaa(on: boolean): void;
 }
 
 export const limitHint = (hipaa: boolean) =>
   hipaa ? 'HIPAA is enabled: at most 15 minutes.' : `From ${formatDuration(IDLE_MIN_SECONDS)} to ${formatDuration(IDLE_MAX_SECONDS)}.`;
 
-/** A duration as a number plus a minutes/hours unit, with the range hint and an error slot next to it. */
-export function durationField(label: string, seconds: number, hipaa: boolean): DurationField {
+/** A duration as a number plus a unit (shown in the unit saved with it), with the range hint and an error slot next to it. */
+export function durationField(label: string, seconds: number, unit: TimeoutUnit, hipaa: boolean): DurationField {
   const id = uid('duration');
-  const unit: Unit = seconds % 3600 === 0 ? 'hours' : 'minutes';
   const input = h('input', {
     id, type: 'number', min: '1', step: 'any', inputmode: 'decimal', required: true, className: 'duration-value',
-    value: String(seconds / UNITS[unit]),
+    value: String(seconds / UNITS[unit].seconds),
   });
   const unitId = uid('unit');
   const select = h('select', { id: unitId, 'aria-label': `${label} unit` },
-    ...Object.keys(UNITS).map((u) => h('option', { value: u, selected: u === unit }, u)));
+    ...(Object.keys(UNITS) as TimeoutUnit[]).map((u) => h('option', { value: u, selected: u === unit }, UNITS[u].word)));
   const hint = h('p', { id: uid('hint'), className: 'hint' });
   const error = errorSlot(uid('error'));
   describedBy(input, hint.id, error.element.id);
@@ -61,14 +64,15 @@ export function durationField(label: string, seconds: number, hipaa: boolean): D
       },
     },
     read() {
+      const chosen = select.value as TimeoutUnit;
       const value = Number(input.value);
-      if (input.value.trim() === '' || !Number.isFinite(value) || value <= 0) return { problem: `${label}: enter a number of ${select.value}.` };
-      const total = Math.round(value * UNITS[select.value as Unit]);
+      if (input.value.trim() === '' || !Number.isFinite(value) || value <= 0) return { problem: `${label}: enter a number of ${UNITS[chosen].word}.` };
+      const total = Math.round(value * UNITS[chosen].seconds);
       if (capped && total > HIPAA_MAX_SECONDS) {
         return { problem: `${label} is ${formatDuration(total)}. HIPAA is enabled: the idle timeout can be at most 15 minutes.` };
       }
       if (total > IDLE_MAX_SECONDS) return { problem: `${label} is ${formatDuration(total)}; it can be at most 8 hours.` };
-      return { seconds: total };
+      return { seconds: total, unit: chosen };
     },
     setHipaa,
   };

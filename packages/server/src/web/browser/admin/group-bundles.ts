@@ -34,7 +34,7 @@ export function groupBundleEditor(enabled: boolean, bundles: GroupBundle[], grou
   const add = button('Add group bundle', () => {
     const used = new Set(rows.map((r) => Number(r.priority.value)));
     const priority = [1, 2, 3, 4, 5].find((p) => !used.has(p)) ?? 1;
-    addRow({ priority, timeoutSeconds: 900, groups: [] });
+    addRow({ priority, timeoutSeconds: 900, inactivityTimeoutUnit: 'MINUTES', groups: [] });
     rows.at(-1)?.priority.focus();
   }, { className: 'secondary' });
 
@@ -51,7 +51,7 @@ export function groupBundleEditor(enabled: boolean, bundles: GroupBundle[], grou
     const priorityId = uid('priority');
     const priority = h('select', { id: priorityId },
       ...[1, 2, 3, 4, 5].map((p) => h('option', { value: String(p), selected: p === bundle.priority }, String(p))));
-    const duration = durationField('Timeout', bundle.timeoutSeconds, capped);
+    const duration = durationField('Timeout', bundle.timeoutSeconds, bundle.inactivityTimeoutUnit, capped);
     const known = new Set(groups.map((g) => g.id));
     const choices = [
       ...groups.map((g) => ({ id: g.id, name: g.name })),
@@ -109,7 +109,7 @@ export function groupBundleEditor(enabled: boolean, bundles: GroupBundle[], grou
         if (!chosen.length) return { problem: `Group bundle ${i + 1}: choose at least one group.`, index: i };
         const priority = Number(r.priority.value);
         if (out.some((b) => b.priority === priority)) return { problem: `Group bundle ${i + 1}: priority ${priority} is already used by another bundle.`, index: i };
-        out.push({ priority, timeoutSeconds: d.seconds, groups: chosen });
+        out.push({ priority, timeoutSeconds: d.seconds, inactivityTimeoutUnit: d.unit, groups: chosen });
       }
       return { enabled: toggle.input.checked, bundles: out };
     },

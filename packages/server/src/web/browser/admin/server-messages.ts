@@ -1,7 +1,7 @@
 import { formatDuration } from './format.ts';
 
 /** Where a settings error from the server belongs: the field it names, or the form as a whole. */
-export type ErrorTarget = { field: 'timeout' } | { field: 'bundle'; index: number | null } | { field: 'excludedPaths' } | { field: 'form' };
+export type ErrorTarget = { field: 'timeout' } | { field: 'bundle'; index: number | null } | { field: 'form' };
 
 export function targetOf(message: string): ErrorTarget {
   const bundle = /inactivityTimeoutGroupBundles(?:\[(\d+)\]|\/(\d+))?/.exec(message);
@@ -10,7 +10,6 @@ export function targetOf(message: string): ErrorTarget {
     return { field: 'bundle', index: index == null ? null : Number(index) };
   }
   if (/idleTokenTimeoutSeconds/.test(message)) return { field: 'timeout' };
-  if (/excludedPaths/.test(message)) return { field: 'excludedPaths' };
   return { field: 'form' };
 }
 
@@ -27,6 +26,9 @@ export function humanize(message: string): string {
     .replace(/\(now (\d+) s\)/g, (_m, s: string) => `(now ${formatDuration(Number(s))})`)
     .replace(/inactivityTimeoutGroupBundles\[(\d+)\]\.timeoutSeconds/g, (_m, i: string) => `the timeout of group bundle ${Number(i) + 1}`)
     .replace(/\bidleTokenTimeoutSeconds\b/g, 'the idle timeout')
-    .replace(/excludedPaths entry/g, 'Excluded path')
+    .replace(/inactivityTimeoutExclusions entry/g, 'Excluded path')
+    .replace(/inactivityTimeoutExclusions\/(\d+)/g, (_m, i: string) => `Excluded path ${Number(i) + 1}`)
+    .replace(/\binactivityTimeoutExclusions\b/g, 'the excluded paths')
+    .replace(/\bmust NOT\b/g, 'must not')
     .replace(/^./, (c) => c.toUpperCase());
 }

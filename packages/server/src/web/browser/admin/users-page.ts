@@ -1,4 +1,4 @@
-import type { Api, Client, Entities, LiveToken, Presence, RoutingStatus, User } from './api.ts';
+import type { Api, Client, LiveToken, Presence, RoutingStatus, User } from './api.ts';
 import { enc } from './api.ts';
 import { busy, button, h, replaceChildren, statusSlot } from './dom.ts';
 import { confirmDialog } from './confirm-dialog.ts';
@@ -12,14 +12,14 @@ interface UserState {
 
 async function stateOf(api: Api, userId: string): Promise<UserState> {
   const [presence, routing, tokens] = await Promise.allSettled([
-    api.get<Presence>(`/api/v2/users/${enc(userId)}/presence`),
+    api.get<Presence>(`/api/v2/users/${enc(userId)}/presences/purecloud`),
     api.get<RoutingStatus>(`/api/v2/users/${enc(userId)}/routingstatus`),
-    api.get<Entities<LiveToken>>(`/api/v2/users/${enc(userId)}/tokens`),
+    api.list<LiveToken>(`/api/v2/users/${enc(userId)}/tokens`),
   ]);
   return {
     presence: presence.status === 'fulfilled' ? presence.value.presenceDefinition.systemPresence : null,
     routing: routing.status === 'fulfilled' ? routing.value.status : null,
-    tokens: tokens.status === 'fulfilled' ? tokens.value.entities : [],
+    tokens: tokens.status === 'fulfilled' ? tokens.value : [],
   };
 }
 
@@ -43,10 +43,10 @@ function tokensCell(tokens: LiveToken[], clientName: (id: string) => string) {
 /** Users: presence, routing status and live tokens per client, with an administrative "Log off" per user. */
 export async function usersPage(api: Api): Promise<HTMLElement> {
   const [users, clients] = await Promise.all([
-    api.get<Entities<User>>('/api/v2/users'),
-    api.get<Entities<Client>>('/api/v2/oauth/clients').catch(() => ({ entities: [] as Client[] })),
+    api.list<User>('/api/v2/users'),
+    api.list<Client>('/api/v2/oauth/clients').catch((): Client[] => []),
   ]);
-  const names = new Map(clients.entities.map((c) => [c.id, c.name]));
+  const names = new Map(clients.map((c) => [c.id, c.name]));
   const clientName = (id: string) => names.get(id) ?? id;
   const status = statusSlot();
   const tbody = h('tbody', {});
@@ -62,7 +62,7 @@ export async function usersPage(api: Api): Promise<HTMLElement> {
       replaceChildren(tr,
         h('th', { scope: 'row' }, h('span', { className: 'name' }, user.name), h('br', {}), h('span', { className: 'muted small' }, user.email)),
         h('td', {}, user.roles.join(', ') || '—'),
-        h('td', {}, s.presence ? h('span', { className: `pill presence-${s.presence.toLowerCase()}` }, s.presence) : '—'),
+        h('td', {}, s.presence ? h('span', { className: `pill presence-${s.presence.toLowerCase().replace(/ /g, '-')}` }, s.presence) : '—'),
         h('td', {}, s.routing ? ROUTING_LABELS[s.routing] ?? s.routing : '—'),
         h('td', {}, tokensCell(s.tokens, clientName)),
         h('td', {}, logOff));
@@ -91,7 +91,7 @@ export async function usersPage(api: Api): Promise<HTMLElement> {
     return { tr, refresh };
   }
 
-  const rows = users.entities.map(row);
+  const rows = users.map(row);
   tbody.append(...rows.map((r) => r.tr));
   const refreshAll = () => Promise.all(rows.map((r) => r.refresh()));
   await refreshAll();

@@ -1,9 +1,8 @@
 import type { Lockstep } from '../../../../../client/src/index.ts';
-import { config, h, mount, select } from './dom.ts';
+import { config, h, mount, select, type Choice } from './dom.ts';
 import { startClient, warningSlot } from './session-ui.ts';
 
-const PRESENCES = ['Available', 'Away', 'Busy', 'Break', 'Meal', 'Meeting', 'Training', 'Offline'] as const;
-const ROUTING = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING'] as const;
+const ROUTING: Choice[] = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING'].map((s) => ({ value: s, label: s }));
 const SCREENS = { queue: 'Queue', contacts: 'Contacts', reports: 'Reports' } as const;
 type Screen = keyof typeof SCREENS;
 
@@ -18,10 +17,35 @@ async function json(ls: Lockstep, path: string, method = 'GET', body?: unknown) 
   return res.ok && res.status !== 204 ? res.json() : null;
 }
 
+interface PresenceDefinition {
+  id: string;
+  systemPresence: string;
+  languageLabels?: { en_US?: string };
+  deactivated?: boolean;
+}
+
+/** The org's presences to choose from, named as the platform names them, and the id of "Offline". */
+async function presenceChoices(ls: Lockstep): Promise<{ choices: Choice[]; offlineId: string }> {
+  const definitions: PresenceDefinition[] = (await json(ls, '/api/v2/presence/definitions'))?.entities ?? [];
+  const active = definitions.filter((d) => !d.deactivated);
+  return {
+    choices: active.map((d) => ({ value: d.id, label: d.languageLabels?.en_US ?? d.systemPresence })),
+    offlineId: active.find((d) => d.systemPresence === 'Offline')?.id ?? '',
+  };
+}
+
 async function render(ls: Lockstep) {
   const user = ls.user!;
-  const presence = await json(ls, `/api/v2/users/${user.id}/presence`);
-  const routing = await json(ls, `/api/v2/users/${user.id}/routingstatus`);
+  const presencePath = `/api/v2/users/${user.id}/presences/purecloud`;
+  const routingPath = `/api/v2/users/${user.id}/routingstatus`;
+  const [presences, presence, routing] = await Promise.all([presenceChoices(ls), json(ls, presencePath), json(ls, routingPath)]);
+  const routingSelect = select('routing', 'Routing status', ROUTING, routing?.status ?? 'OFF_QUEUE',
+    (v) => void json(ls, routingPath, 'PUT', { status: v }));
+  const presenceSelect = select('presence', 'Presence', presences.choices, presence?.presenceDefinition?.id ?? presences.offlineId, async (id) => {
+    await json(ls, presencePath, 'PATCH', { presenceDefinition: { id } });
+    // "On Queue" puts the agent on queue (IDLE), any other presence off it: show what the server made of it.
+    routingSelect.control.value = (await json(ls, routingPath))?.status ?? routingSelect.control.value;
+  });
 
   const idleLine = h('p', { class: 'muted', 'data-testid': 'idle-status' });
   const tick = () => {
@@ -55,11 +79,7 @@ async function render(ls: Lockstep) {
     h('main', {},
       warningSlot,
       h('section', { class: 'card' }, h('h2', {}, 'Status'),
-        h('div', { class: 'row' },
-          select('presence', 'Presence', PRESENCES, presence?.presenceDefinition?.systemPresence ?? 'Offline',
-            (v) => void json(ls, `/api/v2/users/${user.id}/presence`, 'PATCH', { presenceDefinition: { systemPresence: v } })),
-          select('routing', 'Routing status', ROUTING, routing?.status ?? 'OFF_QUEUE',
-            (v) => void json(ls, `/api/v2/users/${user.id}/routingstatus`, 'PUT', { status: v }))),
+        h('div', { class: 'row' }, presenceSelect.element, routingSelect.element),
         idleLine),
       h('section', { class: 'card' }, h('h2', {}, 'Interaction (simulated platform feed)'), interaction,
         h('div', { class: 'row' },

@@ -29,8 +29,14 @@ export interface DemoConfig {
 
 export const config = (): DemoConfig => (window as unknown as { LOCKSTEP_CONFIG: DemoConfig }).LOCKSTEP_CONFIG;
 
-export function select(id: string, label: string, options: readonly string[], value: string, onChange: (value: string) => void): HTMLElement {
+export interface Choice {
+  value: string;
+  label: string;
+}
+
+/** A labelled select; `control` lets the page show a value that changed elsewhere. */
+export function select(id: string, label: string, choices: readonly Choice[], value: string, onChange: (value: string) => void): { element: HTMLElement; control: HTMLSelectElement } {
   const control = h('select', { id, onchange: (e) => onChange((e.target as HTMLSelectElement).value) },
-    ...options.map((o) => h('option', { value: o, selected: o === value }, o)));
-  return h('span', {}, h('label', { for: id }, label), control);
+    ...choices.map((c) => h('option', { value: c.value, selected: c.value === value }, c.label)));
+  return { element: h('span', {}, h('label', { for: id }, label), control), control };
 }
