@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { logOptions } from './log-options.ts';
 import { join } from 'node:path';
 import { createAuthority, type Authority } from './authority/authority.ts';
 import { InProcessBus } from './bus/in-process-bus.ts';
@@ -41,7 +42,7 @@ function readTls(config: Config): { cert: Buffer; key: Buffer } | null {
 
 /** Opens the store, seeds the demo org when asked, and listens. Everything is closed again by close(). */
 export async function startServer(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningServer> {
-  const log = opts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const log = opts.log ?? pino(logOptions(config.logLevel));
   const clock = opts.clock ?? systemClock;
   const tls = readTls(config);
   const store = openStore(config);

@@ -264,7 +264,7 @@ describe('admin logoff and global token revocation', () => {
       bOrgId = orgId;
       await server.authority.store.createClient({
         id: OTHER_APP, orgId, name: 'Other App', type: 'public', secretHash: null, redirectUris: ['http://127.0.0.1/callback'],
-        grantTypes: ['authorization_code'], postLogoutRedirectUris: [], backchannelLogoutUri: null, allowedOrigins: [], roles: [], createdAt: Date.now(),
+        grantTypes: ['authorization_code'], postLogoutRedirectUris: [], backchannelLogoutUri: null, allowedOrigins: [], roles: [], loopbackAnyPort: true, createdAt: Date.now(),
       });
       bAdmin = (await signIn(server.url, new Browser(), { clientId: OTHER_APP, redirectUri: REDIRECT }, { username: 'admin@other.test', password })).tokens.access_token;
       const me = await call('GET', '/api/v2/tokens/me', bAdmin);

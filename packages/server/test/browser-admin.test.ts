@@ -273,8 +273,12 @@ describe('admin console (Chromium)', { skip: chromium.skip }, () => {
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.getByLabel('Kind').selectOption('admin_logoff');
     await page.getByRole('button', { name: 'Apply filters' }).click();
+    // The filtered table replaces the unfiltered one: wait until it has, not just for a matching row (the old table had some too).
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll<HTMLElement>('tbody tr')];
+      return rows.length > 0 && rows.every((r) => r.dataset.kind === 'admin_logoff');
+    });
     const entry = page.locator('tr[data-kind="admin_logoff"]').first();
-    await entry.waitFor();
     assert.match((await entry.textContent()) ?? '', /agent@demo\.test/);
     assert.match((await entry.textContent()) ?? '', /by admin@demo\.test/);
     assert.equal(await page.locator('tbody tr').count(), await page.locator('tr[data-kind="admin_logoff"]').count(), 'the kind filter applies');

@@ -89,7 +89,7 @@ describe('SIGKILL in the middle of a universal logout of a user with many tokens
       const c = (await call('GET', '/api/v2/oauth/clients/crm-backend', admin)).body;
       const put = await call('PUT', '/api/v2/oauth/clients/crm-backend', admin, {
         name: c.name, type: c.type, redirectUris: c.redirectUris, grantTypes: c.grantTypes,
-        postLogoutRedirectUris: c.postLogoutRedirectUris, backchannelLogoutUri: receiver.url, roles: c.roles,
+        postLogoutRedirectUris: c.postLogoutRedirectUris, backchannelLogoutUri: receiver.url, roles: c.roles, loopbackAnyPort: c.loopbackAnyPort,
       });
       assert.equal(put.status, 200, JSON.stringify(put.body));
     } finally {

@@ -152,14 +152,14 @@ describe('org isolation: two orgs on one server', () => {
     // Org B has no OAuth client yet: register one for its admin's browser sign-in.
     await server.authority.store.createClient({
       id: OTHER_APP, orgId, name: 'Other App', type: 'public', secretHash: null, redirectUris: ['http://127.0.0.1/callback'],
-      grantTypes: ['authorization_code'], postLogoutRedirectUris: [], backchannelLogoutUri: null, allowedOrigins: [], roles: [], createdAt: Date.now(),
+      grantTypes: ['authorization_code'], postLogoutRedirectUris: [], backchannelLogoutUri: null, allowedOrigins: [], roles: [], loopbackAnyPort: true, createdAt: Date.now(),
     });
     const bAdmin = (await signIn(url, new Browser(), { clientId: OTHER_APP, redirectUri: REDIRECT }, { username: bAdminEmail, password })).tokens.access_token;
 
     // Org B's admin builds the rest of org B through the API: a confidential admin client, a user, a group.
     const created = await call(url, bAdmin, {
       method: 'POST', path: '/api/v2/oauth/clients',
-      body: { name: 'Other Automation', type: 'confidential', redirectUris: ['http://127.0.0.1/callback'], grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'], roles: ['admin'] },
+      body: { name: 'Other Automation', type: 'confidential', redirectUris: ['http://127.0.0.1/callback'], grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'], roles: ['admin'], loopbackAnyPort: true },
     });
     assert.equal(created.status, 201, await created.clone().text());
     const bClient = (await created.json()) as { id: string; secret: string };
@@ -202,6 +202,25 @@ describe('org isolation: two orgs on one server', () => {
     }
     assert.equal((await json(url, B.admin, '/api/v2/tokens/me')).user.email, bAdminEmail);
     assert.deepEqual((await json(url, A.admin, '/api/v2/tokens/me')).organization.id, 'demo');
+  });
+
+  test('the demo platform (an interaction feed any user may drive for itself) serves the demo org only', async () => {
+    const refused = await call(url, B.user.access, { method: 'PUT', path: '/demo/platform/interactions/call-1', body: { type: 'voice', state: 'connected' } });
+    assert.equal(refused.status, 404, await refused.clone().text());
+    assert.equal(server.authority.idle.isExempt(B.user.id), false, 'the org-B user did not exempt itself from the idle timeout');
+    const demo = await call(url, A.user.access, { method: 'PUT', path: '/demo/platform/interactions/call-1', body: { type: 'voice', state: 'disconnected' } });
+    assert.equal(demo.status, 200, 'the demo org keeps its demo');
+  });
+
+  test('a client of org B cannot end the sign-in session of an org-A user at /oauth/logout', async () => {
+    const browser = new Browser();
+    const { tokens } = await signIn(url, browser, { clientId: 'agent-desktop' }, { username: 'agent@demo.test', password: DEMO_PASSWORD });
+    const res = await browser.fetch(`${url}/oauth/logout?client_id=${OTHER_APP}`);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /another organization/);
+    assert.equal((await fetch(`${url}/api/v2/tokens/me`, { method: 'HEAD', headers: bearer(tokens.access_token) })).status, 200);
+    const again = await authorizeRequest(url, browser, 'agent-desktop');
+    assert.equal(again.status, 303, 'the sign-in session still answers with a code, no password asked');
   });
 
   test('sign-in to another org\'s client is refused, both ways', async () => {

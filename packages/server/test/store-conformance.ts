@@ -50,7 +50,7 @@ function client(orgId: string, over: Partial<Client> = {}): Client {
   return {
     id: uid('client'), orgId, name: 'A client', type: 'public', secretHash: null,
     redirectUris: ['http://127.0.0.1/callback', 'https://app.example.test/cb'], grantTypes: ['authorization_code', 'refresh_token'],
-    postLogoutRedirectUris: ['https://app.example.test/bye'], backchannelLogoutUri: null, allowedOrigins: ['https://crm.example.test'], roles: [], createdAt: T0, ...over,
+    postLogoutRedirectUris: ['https://app.example.test/bye'], backchannelLogoutUri: null, allowedOrigins: ['https://crm.example.test'], roles: [], loopbackAnyPort: true, createdAt: T0, ...over,
   };
 }
 

@@ -33,7 +33,7 @@ export class ActivityRecorder {
     const excluded = this.settings.peek(token.orgId)?.excluded;
     if (!excluded?.length) return true;
     const path = url.split('?', 1)[0]!;
-    return !excluded.some((pattern) => pattern.test(path));
+    return !excluded.some((pattern) => pattern.matches(path));
   }
 
   record(token: LiveToken, now: number): void {

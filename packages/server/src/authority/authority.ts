@@ -65,7 +65,7 @@ export async function createAuthority(parts: {
     ...parts,
     keys,
     hub: new NotificationHub({ bus, clock, log }),
-    backchannel: new BackchannelDelivery({ store, clock, keys, issuer: parts.issuer, log }),
+    backchannel: new BackchannelDelivery({ store, clock, keys, issuer: parts.issuer, log, allow: parts.config.backchannelAllow }),
     settings,
     idle,
     tokens,

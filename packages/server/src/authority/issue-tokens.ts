@@ -28,8 +28,20 @@ export interface Grant {
 
 const hasScope = (scope: string, s: string) => scope.split(' ').includes(s);
 
+const SESSION_ENDED = 'The sign-in session has ended (logout, logoff or idle timeout): sign in again';
+
+async function sessionLive(a: Authority, sessionId: string, now: number): Promise<boolean> {
+  const session = await a.store.getSignInSession(sessionId);
+  return !!session && session.endedAt == null && now < session.expiresAt;
+}
+
+/**
+ * Issues the tokens of a grant. A user's tokens belong to a live sign-in session: checked before, and
+ * again once saved, so a logoff that ran in between (which the saved rows escaped) takes them too.
+ */
 export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse> {
   const now = a.clock.now();
+  if (g.sessionId && !(await sessionLive(a, g.sessionId, now))) throw InvalidGrant(SESSION_ENDED);
   const ttlMs = a.config.accessTokenTtlSeconds * 1000;
   const raw = randomToken(TOKEN_PREFIX.accessToken);
   const record: AccessToken = {
@@ -45,6 +57,10 @@ export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse
     const rawRefresh = randomToken(TOKEN_PREFIX.refreshToken);
     await a.store.saveRefreshToken(refreshRecord(g, rawRefresh, now));
     response.refresh_token = rawRefresh;
+  }
+  if (g.sessionId && !(await sessionLive(a, g.sessionId, now))) {
+    await revokeAndAnnounce(a, { grantId: g.grantId }, { orgId: g.client.orgId, userId: g.user?.id ?? null, reason: 'revocation', initiatingClientId: g.client.id });
+    throw InvalidGrant(SESSION_ENDED);
   }
   if (g.user && hasScope(g.scope, 'openid')) response.id_token = await idToken(a, g, g.user, now);
   return response;

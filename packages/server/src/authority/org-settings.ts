@@ -1,10 +1,10 @@
-import { excludedPathPattern } from '../core/idle-policy.ts';
+import { compilePathPattern, type PathPattern } from '../core/path-pattern.ts';
 import { DEFAULT_ORG_SETTINGS, type OrgSettings } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
 interface CachedSettings {
   settings: OrgSettings;
-  excluded: RegExp[];
+  excluded: PathPattern[];
 }
 
 /** Org settings kept in memory: the hot path reads them on every request (excluded paths). */
@@ -34,7 +34,7 @@ export class OrgSettingsCache {
   }
 }
 
-const compile = (settings: OrgSettings): CachedSettings => ({ settings, excluded: settings.inactivityTimeoutExclusions.map(excludedPathPattern) });
+const compile = (settings: OrgSettings): CachedSettings => ({ settings, excluded: settings.inactivityTimeoutExclusions.flatMap(compiledOrNone) });
 
 /** Settings saved by an older version lack the fields added since; they read as their defaults. */
 function withDefaults(saved: OrgSettings | null): OrgSettings {
@@ -44,4 +44,13 @@ function withDefaults(saved: OrgSettings | null): OrgSettings {
     ...DEFAULT_ORG_SETTINGS, ...saved,
     idle: { ...idle, inactivityTimeoutGroupBundles: idle.inactivityTimeoutGroupBundles.map((b) => ({ ...b, inactivityTimeoutUnit: b.inactivityTimeoutUnit ?? unit })) },
   };
+}
+
+/** A pattern saved before today's rules (say, one a later version refuses) excludes nothing rather than failing the org. */
+function compiledOrNone(pattern: string): PathPattern[] {
+  try {
+    return [compilePathPattern(pattern)];
+  } catch {
+    return [];
+  }
 }

@@ -29,8 +29,8 @@ export async function revokeAndAnnounce(a: Authority, selection: RevokeSelection
   const now = a.clock.now();
   const clients = owesBackchannel(ctx.reason) ? await a.store.listClients(ctx.orgId) : [];
   const kind = AUDITED.has(ctx.reason) ? (ctx.reason as AuditKind) : undefined;
-  const revoked = await a.store.revoke(selection, now, ctx.reason, (set) => {
-    const outbox = backchannelLogoutsFor(set, { ...ctx, now, newId: randomUUID }, clients);
+  const revoked = await a.store.revoke(selection, now, ctx.reason, (set, clientSessions) => {
+    const outbox = backchannelLogoutsFor(set, { ...ctx, now, newId: randomUUID }, clients, clientSessions);
     return {
       outbox,
       setUserOffline: USER_WIDE.has(ctx.reason) && ctx.userId ? { orgId: ctx.orgId, userId: ctx.userId } : undefined,

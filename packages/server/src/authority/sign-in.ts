@@ -9,19 +9,23 @@ export const SESSION_COOKIE = 'lockstep_session';
 
 export type PasswordCheck = { ok: true; user: User } | { ok: false; retryAfterMs?: number };
 
-/** Checks a password under the brute-force throttle; the same work is done whether or not the user exists. */
+/**
+ * Checks a password under the brute-force throttle; the same work is done whether or not the user exists.
+ * The attempt is counted (reserved) before the first await, so parallel guesses cannot slip past the limit
+ * while earlier ones are still being hashed; a throttled attempt is answered without a hash.
+ */
 export async function checkPassword(a: Authority, email: string, password: string, ip: string): Promise<PasswordCheck> {
-  const keys = [`account:${email.toLowerCase()}`, `ip:${ip}`];
-  const retryAfterMs = Math.max(...keys.map((k) => a.loginThrottle.retryAfterMs(k)));
-  if (retryAfterMs > 0) return { ok: false, retryAfterMs };
+  const reservation = a.loginThrottle.reserve(email, ip);
+  if (!reservation.ok) return { ok: false, retryAfterMs: reservation.retryAfterMs };
+  const { attempt } = reservation;
   const user = await a.store.findUserByEmail(email);
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !valid || !user.passwordHash) {
-    keys.forEach((k) => a.loginThrottle.fail(k));
+    attempt.failed();
     if (user) await writeAudit(a.store, a.clock.now(), { orgId: user.orgId, kind: 'login_failed', userId: user.id, details: { ip } });
     return { ok: false };
   }
-  a.loginThrottle.succeed(keys[0]!);
+  attempt.succeeded();
   return { ok: true, user };
 }
 

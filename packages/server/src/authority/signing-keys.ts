@@ -36,13 +36,18 @@ export class SigningKeys {
     return new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: this.kid, typ }).sign(this.privateKey);
   }
 
-  /** Verifies one of our own JWTs; `ignoreExpiry` for id_token_hint, which may be expired (OIDC RP-initiated logout). */
-  async verify(jwt: string, issuer: string, ignoreExpiry = false): Promise<JWTPayload> {
+  /**
+   * Verifies one of our own ID tokens (header `typ: JWT`: a back-channel logout token, `logout+jwt`, is not one);
+   * `ignoreExpiry` for id_token_hint, which may be expired (OIDC RP-initiated logout), and then says whether it was.
+   */
+  async verifyIdToken(jwt: string, issuer: string, now: number, ignoreExpiry = false): Promise<{ payload: JWTPayload; expired: boolean }> {
     const { payload } = await jwtVerify(jwt, this.publicKey, {
       issuer,
       algorithms: [ALG],
-      ...(ignoreExpiry ? { currentDate: new Date(0) } : {}),
+      typ: 'JWT',
+      ...(ignoreExpiry ? { currentDate: new Date(0) } : { currentDate: new Date(now) }),
     });
-    return payload;
+    if (payload.events !== undefined) throw new Error('a logout token is not an ID token');
+    return { payload, expired: typeof payload.exp !== 'number' || payload.exp * 1000 <= now };
   }
 }

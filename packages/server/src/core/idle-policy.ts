@@ -52,19 +52,3 @@ export function checkHipaaCanBeEnabled(s: IdleTimeoutSettings): void {
     );
   }
 }
-
-/**
- * An excluded path pattern: a path under /api/ where `*` matches within one segment and a
- * trailing `/**` matches everything below.
- */
-export function excludedPathPattern(pattern: string): RegExp {
-  if (!/^\/api\/[A-Za-z0-9\-._~*/{}]*$/.test(pattern) || pattern.length > 200) {
-    throw BadRequest(`inactivityTimeoutExclusions entry "${pattern}" must be an /api/... path; * matches one segment, a trailing /** everything below`);
-  }
-  const deep = pattern.endsWith('/**');
-  const body = (deep ? pattern.slice(0, -3) : pattern)
-    .split('*')
-    .map((part) => part.replace(/[.{}]/g, '\\$&'))
-    .join('[^/]*');
-  return new RegExp(`^${body}${deep ? '(?:/.*)?' : ''}/?$`);
-}

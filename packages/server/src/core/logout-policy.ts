@@ -1,5 +1,5 @@
 import type { BackchannelLogout, Client, RevokeReason } from '../store/records.ts';
-import type { RevokedSet, RevokeSelection } from '../store/store.ts';
+import type { ClientSession, RevokedSet, RevokeSelection } from '../store/store.ts';
 
 /**
  * A user-initiated logout from one client (DELETE /api/v2/tokens/me, the end-session endpoint):
@@ -13,35 +13,36 @@ export function userLogout(userId: string | null, own: RevokeSelection, universa
 
 /** Reasons that end a user's whole presence in the org, not one client's. */
 export const USER_WIDE: ReadonlySet<RevokeReason> = new Set(['universal_logout', 'admin_logoff', 'global_revocation']);
-const BACKCHANNEL: ReadonlySet<RevokeReason> = new Set(['logout', ...USER_WIDE]);
+/** Reasons whose back-channel logouts go to every client the user was signed in to: the user-wide ones and deleting the user. */
+const USER_WIDE_BACKCHANNEL: ReadonlySet<RevokeReason> = new Set([...USER_WIDE, 'user_deleted']);
+const BACKCHANNEL: ReadonlySet<RevokeReason> = new Set(['logout', ...USER_WIDE_BACKCHANNEL]);
 
 /** Whether revocations for this reason tell back-channel clients (idle timeouts and RFC 7009 revocations do not). */
 export const owesBackchannel = (reason: RevokeReason) => BACKCHANNEL.has(reason);
 
 /**
  * The back-channel logouts a revocation owes, one per (client, sign-in session). A per-client
- * logout tells only the clients whose tokens ended; a user-wide one tells every back-channel
- * client of the org: by the sessions its tokens came from, else by the ended sign-in sessions,
- * else by the user alone (sub without sid).
+ * logout tells only the clients whose tokens ended. A user-wide one (and deleting the user) tells
+ * the back-channel clients the user was signed in to — those with credentials among what ended, or
+ * with tokens issued through a sign-in session that ended (`clientSessions`, from the store) — by
+ * those sessions; a client the user never used hears nothing of them.
  */
 export function backchannelLogoutsFor(
   revoked: RevokedSet,
   ctx: { orgId: string; userId: string | null; reason: RevokeReason; now: number; newId: () => string },
   orgClients: readonly Client[],
+  clientSessions: () => readonly ClientSession[] = () => [],
 ): BackchannelLogout[] {
   if (!ctx.userId || !owesBackchannel(ctx.reason)) return [];
-  const userWide = USER_WIDE.has(ctx.reason);
+  const userWide = USER_WIDE_BACKCHANNEL.has(ctx.reason);
+  const ties = userWide ? clientSessions() : [];
   const out: BackchannelLogout[] = [];
   for (const client of orgClients) {
     if (!client.backchannelLogoutUri) continue;
     const sessions = new Set<string | null>(
       revoked.accessTokens.filter((t) => t.clientId === client.id && t.userId === ctx.userId).map((t) => t.sessionId),
     );
-    if (userWide && !sessions.size) {
-      // The client held no token that ended: name the sign-in sessions that ended, or the user alone.
-      for (const id of revoked.signInSessionIds) sessions.add(id);
-      if (!sessions.size) sessions.add(null);
-    }
+    for (const tie of ties) if (tie.clientId === client.id) sessions.add(tie.sessionId);
     if (sessions.size > 1) sessions.delete(null);
     for (const sessionId of sessions) {
       out.push({

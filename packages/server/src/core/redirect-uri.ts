@@ -1,9 +1,10 @@
 /**
- * Exact string match, except that for a loopback IP redirect the port is free (RFC 8252 §7.3):
- * native apps and tests listen on whatever port they got.
+ * Exact string match, except that for a client that chose it (a native app) a loopback IP redirect
+ * matches on any port (RFC 8252 §7.3). Only the canonical spelling counts: no fragment, no `0x7f.1`.
  */
-export function redirectUriMatches(registered: readonly string[], candidate: string): boolean {
+export function redirectUriMatches(registered: readonly string[], candidate: string, loopbackAnyPort = false): boolean {
   if (registered.includes(candidate)) return true;
+  if (!loopbackAnyPort) return false;
   const c = parseLoopback(candidate);
   if (!c) return false;
   return registered.some((r) => {
@@ -19,6 +20,9 @@ function parseLoopback(uri: string): { hostname: string; rest: string } | null {
   } catch {
     return null;
   }
-  if (url.protocol !== 'http:' || !['127.0.0.1', '[::1]'].includes(url.hostname) || url.username || url.password) return null;
-  return { hostname: url.hostname, rest: url.pathname + url.search };
+  if (url.protocol !== 'http:' || !['127.0.0.1', '[::1]'].includes(url.hostname) || url.username || url.password || url.hash) return null;
+  const rest = url.pathname + url.search;
+  // The URL parser turns 2130706433, 0x7f.1 or a trailing '#' into 127.0.0.1: the spelling must already be that.
+  if (uri !== `http://${url.host}${rest}` && uri !== `http://${url.host}`) return null;
+  return { hostname: url.hostname, rest };
 }

@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
 import { applyInteraction } from '../authority/interactions.ts';
+import { NotFound } from '../core/errors.ts';
+import { DEMO_ORG_ID } from '../seed/demo.ts';
 import { InteractionBody as Body } from './api/interactions.ts';
 import { authenticate } from './auth-guard.ts';
 import { apiErrors } from './schemas.ts';
@@ -20,6 +22,8 @@ export function demoRoutes(app: FastifyInstance, a: Authority) {
       { schema: { params: Params, body: Body, response: { 200: Type.Object({ idleTimeoutExempt: Type.Boolean() }), ...apiErrors } } },
       async function demoInteraction(request) {
         const { userId, orgId } = request.auth;
+        // A stand-in for the demo org's platform only: in any other org it would let users exempt themselves.
+        if (orgId !== DEMO_ORG_ID) throw NotFound('The demo platform serves the demo organization only');
         if (!userId) return { idleTimeoutExempt: false };
         return { idleTimeoutExempt: await applyInteraction(a, { orgId, userId, id: request.params.interactionId, ...request.body }) };
       });

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
+import { pageHeaders, signInHeaders } from './security-headers.ts';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
@@ -43,6 +44,17 @@ function acceptEmptyJson(app: FastifyInstance) {
     body === '' ? done(null, undefined) : json(request, body as string, done));
 }
 
+/**
+ * A WebSocket upgrade request answered over HTTP (any route but a live channel, or a refused one) leaves
+ * a socket nobody owns after the answer: close it, or each such request holds a file descriptor forever.
+ */
+function closeRefusedUpgrades(app: FastifyInstance) {
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.headers.upgrade !== undefined) request.raw.socket?.destroy();
+    done();
+  });
+}
+
 /** Builds the HTTP edge without listening, so tests can also use inject(). */
 export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer } | null = null): Promise<FastifyInstance> {
   const app = Fastify({
@@ -52,13 +64,15 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     logController: new LogController({ disableRequestLogging: a.log.level !== 'debug' && a.log.level !== 'trace' }),
     // No child logger per request (a measurable share of the hot path); errors carry reqId explicitly.
     childLoggerFactory: (logger) => logger,
-    trustProxy: false,
+    // X-Forwarded-For counts only when the socket peer is a configured proxy (LOCKSTEP_TRUST_PROXY): request.ip is what the login throttle counts.
+    trustProxy: a.config.trustProxy.length ? a.config.trustProxy : false,
     // The contextId of every error answer and the reqId of its log line: unique across restarts and nodes.
     genReqId: () => randomUUID(),
     frameworkErrors: answerFrameworkError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   installErrorHandlers(app);
+  closeRefusedUpgrades(app);
   acceptEmptyJson(app);
   registerCors(app, a);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
@@ -68,6 +82,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
   // Cookies only where the browser's sign-in session is read or written; hooks of plugins cost every request in their scope.
   await app.register(async function signInPages(pages) {
     await pages.register(cookie);
+    await signInHeaders(pages);
     authorizeRoutes(pages, a);
     endSessionRoutes(pages, a);
   });
@@ -79,7 +94,10 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     await sockets.register(websocket, { options: { maxPayload: 4096 } });
     channelSocketRoute(sockets, a.hub);
   });
-  await webRoutes(app, a);
+  await app.register(async function webPages(pages) {
+    await pageHeaders(pages);
+    await webRoutes(pages, a);
+  });
   if (a.config.demo) demoRoutes(app, a);
 
   await app.register(async function api(api) {

@@ -21,8 +21,10 @@ export async function webRoutes(app: FastifyInstance, a: Authority) {
   }
   if (!a.config.demo) return;
   for (const name of DEMO_PAGES) {
-    app.get(`/demo/${name}`, { schema: { response: { 200: Html } } }, async (_request, reply) => {
+    // The embedded widget is framed by the demo CRM on another site: its own ancestors, no X-Frame-Options.
+    app.get(`/demo/${name}`, { schema: { response: { 200: Html } }, helmet: { frameguard: false } }, async (_request, reply) => {
       const issuer = a.issuer();
+      reply.header('content-security-policy', `frame-ancestors 'self'${name === 'embedded' ? ` ${a.demoCrmOrigin() ?? ''}` : ''}; object-src 'none'; base-uri 'self'`);
       const config = name === 'crm' ? { issuer, widgetUrl: `${issuer}/demo/embedded` } : { issuer, crmOrigin: a.demoCrmOrigin() };
       return reply.type('text/html').send(demoPage(name, config));
     });

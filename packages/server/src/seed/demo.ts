@@ -19,22 +19,22 @@ export const DEMO_USERS: { email: string; name: string; roles: Role[] }[] = [
 ];
 
 /**
- * The demo clients, their URIs under the issuer. Loopback redirect URIs match any port (RFC 8252),
- * so tests and native apps on ephemeral ports use them too.
+ * The demo clients, their URIs under the issuer. Their loopback redirect URIs match any port (RFC 8252),
+ * so tests and local tools on ephemeral ports use them too; not the console's: no local process gets its codes.
  */
 function demoClients(issuer: string): Omit<Client, 'secretHash' | 'createdAt' | 'orgId'>[] {
   const spa = {
     type: 'public' as const, grantTypes: ['authorization_code', 'refresh_token'] as Client['grantTypes'], backchannelLogoutUri: null,
-    allowedOrigins: [], roles: [],
+    allowedOrigins: [], roles: [], loopbackAnyPort: true,
   };
-  const confidential = { type: 'confidential' as const, allowedOrigins: [], postLogoutRedirectUris: [], roles: [] };
+  const confidential = { type: 'confidential' as const, allowedOrigins: [], postLogoutRedirectUris: [], roles: [], loopbackAnyPort: true };
   return [
     { id: 'agent-desktop', name: 'Agent Desktop', ...spa,
       redirectUris: [`${issuer}/demo/callback`, 'http://127.0.0.1/callback'], postLogoutRedirectUris: [`${issuer}/demo/agent`] },
     { id: 'crm-embedded', name: 'CRM (embedded)', ...spa,
       redirectUris: [`${issuer}/demo/callback`, 'http://127.0.0.1/callback'], postLogoutRedirectUris: [`${issuer}/demo/embedded`] },
     { id: 'admin-console', name: 'Lockstep Admin Console', ...spa,
-      redirectUris: [`${issuer}/admin/callback`, 'http://127.0.0.1/admin/callback'], postLogoutRedirectUris: [`${issuer}/admin`] },
+      redirectUris: [`${issuer}/admin/callback`, 'http://127.0.0.1/admin/callback'], postLogoutRedirectUris: [`${issuer}/admin`], loopbackAnyPort: false },
     { id: 'desktop-app', name: 'Desktop App', ...spa, redirectUris: ['http://127.0.0.1/callback'], postLogoutRedirectUris: [] },
     { id: 'crm-backend', name: 'CRM Backend', ...confidential, grantTypes: ['authorization_code', 'refresh_token'],
       redirectUris: [`${issuer}/demo/crm-backend/callback`, 'http://127.0.0.1/callback'],
@@ -57,9 +57,9 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     const password = config.demoPassword ?? generate();
     const clientSecret = config.demoClientSecret ?? generate();
     await store.createOrg({ id: DEMO_ORG_ID, name: 'Demo Contact Center', createdAt: now }, DEFAULT_ORG_SETTINGS);
-    const passwordHash = await hashPassword(password);
     for (const u of DEMO_USERS) {
-      await store.createUser({ id: randomUUID(), orgId: DEMO_ORG_ID, ...u, passwordHash, version: 1, createdAt: now, updatedAt: now });
+      // One hash per user: a salt of its own, even with the one demo password.
+      await store.createUser({ id: randomUUID(), orgId: DEMO_ORG_ID, ...u, passwordHash: await hashPassword(password), version: 1, createdAt: now, updatedAt: now });
     }
     for (const c of demoClients(issuer)) {
       await store.createClient({ ...c, orgId: DEMO_ORG_ID, secretHash: c.type === 'confidential' ? sha256(clientSecret) : null, createdAt: now });
@@ -70,10 +70,10 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
 
   await syncDemoClients(a, issuer, now);
   if (config.demoPassword) {
-    const passwordHash = await hashPassword(config.demoPassword);
     for (const u of DEMO_USERS) {
       const user = await store.findUserByEmail(u.email);
-      if (user?.orgId === DEMO_ORG_ID) await store.updateUser({ ...user, passwordHash, version: user.version + 1, updatedAt: now });
+      if (user?.orgId !== DEMO_ORG_ID) continue;
+      await store.updateUser({ ...user, passwordHash: await hashPassword(config.demoPassword), version: user.version + 1, updatedAt: now });
     }
   }
   if (config.demoClientSecret) {
@@ -102,6 +102,7 @@ async function syncDemoClients(a: Authority, issuer: string, now: number) {
       redirectUris: existing.redirectUris.map(follow),
       postLogoutRedirectUris: existing.postLogoutRedirectUris.map(follow),
       backchannelLogoutUri: existing.backchannelLogoutUri && follow(existing.backchannelLogoutUri),
+      loopbackAnyPort: c.loopbackAnyPort,
     });
   }
   a.webOrigins.invalidate();

@@ -96,6 +96,8 @@ export interface Client {
   backchannelLogoutUri: string | null;
   /** Web origins (scheme://host[:port]) allowed to call Lockstep from a browser, besides those of its redirect URIs (CORS). */
   allowedOrigins: string[];
+  /** A loopback redirect URI (http://127.0.0.1/..., http://[::1]/...) matches on any port: native apps (RFC 8252 §7.3). */
+  loopbackAnyPort: boolean;
   /** Roles a client-credentials token of this client acts with (e.g. `admin` for automation). */
   roles: Role[];
   createdAt: number;
@@ -244,13 +246,23 @@ export interface BackchannelLogout {
   createdAt: number;
   nextAttemptAt: number;
   attempts: number;
-  status: 'pending' | 'delivered' | 'failed';
+  /** `cancelled`: its client was deleted before it was delivered; never tried again. */
+  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
 }
+
+/**
+ * What one delivery attempt met, as a class: never a raw network error (an address, a port,
+ * ECONNREFUSED against ETIMEDOUT), so the org's audit log cannot be used to probe a network.
+ */
+export type BackchannelResult = 'delivered' | 'http_status' | 'timeout' | 'refused_by_policy' | 'network_error';
 
 export interface BackchannelAttempt {
   outcome: 'delivered' | 'retry' | 'failed';
+  result: BackchannelResult;
+  /** The HTTP status answered (results delivered and http_status). */
   statusCode: number | null;
-  error: string | null;
+  /** The result class when no HTTP answer came (timeout, refused_by_policy, network_error), else null. */
+  error: Exclude<BackchannelResult, 'delivered' | 'http_status'> | null;
   /** When to try again (outcome retry). */
   nextAttemptAt: number | null;
 }

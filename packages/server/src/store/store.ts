@@ -23,6 +23,12 @@ export interface RevokedSet {
   signInSessionIds: string[];
 }
 
+/** A client and the sign-in session (null: none) a user holds or held credentials of it through. */
+export interface ClientSession {
+  clientId: string;
+  sessionId: string | null;
+}
+
 /** Raised by create/update when a unique value (user email, client id) is taken. */
 export class StoreConflictError extends Error {
   readonly code = 'STORE_CONFLICT';
@@ -65,6 +71,7 @@ export interface Store {
   /** Every org's clients: the union of their web origins answers CORS. */
   listAllClients(): Promise<Client[]>;
   updateClient(client: Client): Promise<void>;
+  /** Deletes the client and, in the same transaction, cancels its pending back-channel logouts (status cancelled). */
   deleteClient(orgId: string, id: string): Promise<boolean>;
 
   listSigningKeys(): Promise<SigningKey[]>;
@@ -78,6 +85,8 @@ export interface Store {
   saveAuthCode(code: AuthCode): Promise<void>;
   /** Race-safe single use: returns the code the first time, null on every later call or once expired. */
   consumeAuthCode(hash: string, now: number): Promise<AuthCode | null>;
+  /** The code with this hash if it has been used already: a second use means it leaked (RFC 6749 §4.1.2). */
+  findUsedAuthCode(hash: string): Promise<AuthCode | null>;
 
   saveAccessToken(token: AccessToken): Promise<void>;
   findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
@@ -98,12 +107,26 @@ export interface Store {
    * Revokes everything the selection names that is still live, in one transaction. `extras`
    * sees what was revoked and names what commits with it: the audit entry, back-channel
    * logouts for the outbox, a user to set offline. All of it or none survives a crash.
+   * `extras`' second argument answers, inside the transaction, every (client, sign-in session)
+   * the revoked credentials and the sign-in sessions that ended tie their users to: the revoked
+   * access and refresh tokens' own, and every client's tokens (live or not) issued through a
+   * sign-in session this revocation ended.
    */
-  revoke(selection: RevokeSelection, now: number, reason: RevokeReason, extras?: (revoked: RevokedSet) => RevokeExtras): Promise<RevokedSet>;
+  revoke(
+    selection: RevokeSelection, now: number, reason: RevokeReason,
+    extras?: (revoked: RevokedSet, clientSessions: () => ClientSession[]) => RevokeExtras,
+  ): Promise<RevokedSet>;
 
-  /** Pending back-channel logouts whose next attempt is due, oldest first. */
-  dueBackchannelLogouts(now: number, limit: number): Promise<BackchannelLogout[]>;
-  /** Records one delivery attempt (and its audit entry) and moves the outbox row on. */
+  /**
+   * Pending back-channel logouts whose next attempt is due, oldest first; `except` leaves out rows
+   * by id (in flight) and by URI (their receiver is busy), so they do not crowd out the others.
+   */
+  dueBackchannelLogouts(now: number, limit: number, except?: { ids?: readonly string[]; uris?: readonly string[] }): Promise<BackchannelLogout[]>;
+  /**
+   * Records one delivery attempt (and its audit entry) and moves a pending outbox row on. A row that
+   * is no longer pending (cancelled while the attempt was in flight) keeps its status; the attempt
+   * is still recorded, without a next attempt.
+   */
   recordBackchannelAttempt(id: string, at: number, attempt: BackchannelAttempt): Promise<void>;
 
   /**

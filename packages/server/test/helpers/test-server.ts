@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { logOptions } from '../../src/log-options.ts';
 import { configFromEnv, type Config } from '../../src/config.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
@@ -23,7 +24,7 @@ export async function startTestServer(opts: { clock?: Clock; env?: Record<string
     PORT: '0', LOCKSTEP_DATA_DIR: dataDir, LOCKSTEP_DEMO_PASSWORD: DEMO_PASSWORD, LOCKSTEP_DEMO_CLIENT_SECRET: DEMO_SECRET,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...opts.env,
   });
-  const server = await startServer(config, { clock: opts.clock, log: pino({ level: config.logLevel }) });
+  const server = await startServer(config, { clock: opts.clock, log: pino(logOptions(config.logLevel)) });
   return {
     ...server,
     dataDir,

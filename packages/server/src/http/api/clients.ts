@@ -21,20 +21,22 @@ const ClientBody = Type.Object({
   allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 300, description: 'scheme://host[:port], no path' }),
     { uniqueItems: true, maxItems: 50, description: 'Browser origins allowed to call Lockstep for this client (CORS), besides those of its redirect URIs' })),
   roles: Type.Optional(Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { uniqueItems: true })),
+  loopbackAnyPort: Type.Optional(Type.Boolean({ description: 'A native app: its loopback redirect URIs match on any port (RFC 8252 §7.3). Default false' })),
 }, { additionalProperties: false });
 type ClientBody = Static<typeof ClientBody>;
 
 const ClientView = Type.Object({
   id: Type.String(), name: Type.String(), type: Type.String(), redirectUris: Type.Array(Type.String()),
   grantTypes: Type.Array(Type.String()), postLogoutRedirectUris: Type.Array(Type.String()),
-  backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]), allowedOrigins: Type.Array(Type.String()), roles: Type.Array(Type.String()), createdAt: Iso,
+  backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]), allowedOrigins: Type.Array(Type.String()), roles: Type.Array(Type.String()),
+  loopbackAnyPort: Type.Boolean(), createdAt: Iso,
   secret: Type.Optional(Type.String({ description: 'Only in the answer to creating a confidential client' })),
 });
 
 const clientView = (c: Client) => ({
   id: c.id, name: c.name, type: c.type, redirectUris: c.redirectUris, grantTypes: c.grantTypes,
   postLogoutRedirectUris: c.postLogoutRedirectUris, backchannelLogoutUri: c.backchannelLogoutUri, allowedOrigins: c.allowedOrigins,
-  roles: c.roles, createdAt: iso(c.createdAt),
+  roles: c.roles, loopbackAnyPort: c.loopbackAnyPort, createdAt: iso(c.createdAt),
 });
 
 function checkClient(b: ClientBody) {
@@ -46,10 +48,17 @@ function checkClient(b: ClientBody) {
   if (notOrigin != null) throw BadRequest(`allowedOrigins entry "${notOrigin}" must be an origin: http(s)://host[:port], without path or trailing slash`);
 }
 
+/** The back-channel address policy (core/backchannel-address.ts): 400 naming the rule a URI breaks. */
+async function checkBackchannelLogoutUri(a: Authority, b: ClientBody) {
+  if (!b.backchannelLogoutUri) return;
+  const refusal = await a.backchannel.checkUri(b.backchannelLogoutUri);
+  if (refusal) throw BadRequest(`backchannelLogoutUri is refused (rule ${refusal.rule}): ${refusal.message}`);
+}
+
 const fields = (b: ClientBody) => ({
   name: b.name, type: b.type, redirectUris: b.redirectUris, grantTypes: b.grantTypes,
   postLogoutRedirectUris: b.postLogoutRedirectUris ?? [], backchannelLogoutUri: b.backchannelLogoutUri ?? null,
-  allowedOrigins: b.allowedOrigins ?? [], roles: b.roles ?? [],
+  allowedOrigins: b.allowedOrigins ?? [], roles: b.roles ?? [], loopbackAnyPort: b.loopbackAnyPort ?? false,
 });
 
 async function mustGetClient(a: Authority, orgId: string, id: string) {
@@ -65,6 +74,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
   admin.post<{ Body: ClientBody }>('/api/v2/oauth/clients', { schema: { body: ClientBody, response: { 201: ClientView, ...apiErrors } } },
     async function createClient(request, reply) {
       checkClient(request.body);
+      await checkBackchannelLogoutUri(a, request.body);
       const secret = request.body.type === 'confidential' ? randomToken(TOKEN_PREFIX.clientSecret) : null;
       const client: Client = {
         id: randomUUID(), orgId: request.auth.orgId, ...fields(request.body), secretHash: secret ? sha256(secret) : null, createdAt: a.clock.now(),
@@ -83,6 +93,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       const client = await mustGetClient(a, request.auth.orgId, request.params.id);
       checkClient(request.body);
       if (request.body.type !== client.type) throw BadRequest('A client cannot change type; create a new client instead');
+      await checkBackchannelLogoutUri(a, request.body);
       const next: Client = { ...client, ...fields(request.body) };
       await a.store.updateClient(next);
       a.webOrigins.invalidate();
@@ -98,5 +109,15 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       await a.store.deleteClient(orgId, client.id);
       a.webOrigins.invalidate();
       return reply.code(204).send();
+    });
+
+  // A new secret, answered once; the old one stops working at once. Tokens already issued stay (revoke them apart if it leaked).
+  admin.post<{ Params: { id: string } }>('/api/v2/oauth/clients/:id/secret', { schema: { params: IdParams, response: { 200: ClientView, ...apiErrors } } },
+    async function rotateSecret(request) {
+      const client = await mustGetClient(a, request.auth.orgId, request.params.id);
+      if (client.type !== 'confidential') throw BadRequest('A public client has no secret');
+      const secret = randomToken(TOKEN_PREFIX.clientSecret);
+      await a.store.updateClient({ ...client, secretHash: sha256(secret) });
+      return { ...clientView(client), secret };
     });
 }

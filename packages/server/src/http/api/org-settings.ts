@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { changeSettings } from '../../authority/settings-change.ts';
 import { NotFound } from '../../core/errors.ts';
-import { checkHipaaCanBeEnabled, excludedPathPattern } from '../../core/idle-policy.ts';
+import { checkHipaaCanBeEnabled } from '../../core/idle-policy.ts';
+import { compilePathPattern } from '../../core/path-pattern.ts';
 import type { OrgSettings } from '../../store/records.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors } from '../schemas.ts';
@@ -30,7 +31,7 @@ export function orgSettingsRoutes(api: FastifyInstance, a: Authority) {
     { preHandler: requireRole(a, 'admin'), schema: { body: OrgAuthSettingsPatch, response: { 200: OrgAuthSettings, ...apiErrors } } },
     async function setAuthenticationSettings(request) {
       const { universalLogout, inactivityTimeoutExclusions } = request.body;
-      inactivityTimeoutExclusions?.forEach(excludedPathPattern);
+      inactivityTimeoutExclusions?.forEach(compilePathPattern);
       const current = await a.settings.get(request.auth.orgId);
       const next = {
         ...current,

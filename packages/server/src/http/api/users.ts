@@ -78,6 +78,12 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
         throw err;
       }
       if (!written) throw changedMeanwhile('user', user.id);
+      if (password) {
+        // A password reset is for a password someone else may know: everything signed in with the old one ends.
+        const { orgId, userId: adminId, clientId } = request.auth;
+        if (user.id === adminId) request.auth.endsOwnToken = true;
+        await revokeAndAnnounce(a, { userId: user.id }, { orgId, userId: user.id, reason: 'admin_logoff', initiatingClientId: clientId, actor: { userId: adminId, clientId } });
+      }
       return userView(next);
     });
 

@@ -58,7 +58,7 @@ type Outcome = { ok: Checked } | { page: string; status: number } | { redirectEr
 async function check(a: Authority, q: AuthorizeQuery): Promise<Outcome> {
   const client = q.client_id ? await a.store.getClient(q.client_id) : null;
   if (!client) return { page: messagePage('Unknown application', 'The client_id is missing or not registered.'), status: 400 };
-  if (!q.redirect_uri || !redirectUriMatches(client.redirectUris, q.redirect_uri)) {
+  if (!q.redirect_uri || !redirectUriMatches(client.redirectUris, q.redirect_uri, client.loopbackAnyPort)) {
     return { page: messagePage('Invalid redirect URI', 'The redirect_uri is missing or not registered for this application.'), status: 400 };
   }
   const back = (error: string, description: string): Outcome => ({ redirectError: [q.redirect_uri!, error, description] });
@@ -105,6 +105,13 @@ async function answerWithCode(a: Authority, reply: FastifyReply, c: Checked, ses
 
 const wrongOrg = (c: Checked, user: User) => user.orgId !== c.client.orgId;
 
+/** "1 second", "45 seconds", "3 minutes" (rounded up): how long a throttled sign-in must wait. */
+function waitText(seconds: number): string {
+  if (seconds < 60) return seconds === 1 ? '1 second' : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
 export function authorizeRoutes(app: FastifyInstance, a: Authority) {
   const secure = () => a.issuer().startsWith('https:');
 
@@ -148,8 +155,10 @@ export function authorizeRoutes(app: FastifyInstance, a: Authority) {
       const result = await checkPassword(a, form.username, form.password, request.ip);
       if (!result.ok) {
         if (result.retryAfterMs) {
-          reply.header('retry-after', Math.ceil(result.retryAfterMs / 1000));
-          return again(429, `Too many failed attempts. Try again in ${Math.ceil(result.retryAfterMs / 1000)} seconds.`);
+          // The same answer for every email, known or not; no password was checked.
+          const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+          reply.header('retry-after', seconds);
+          return again(429, `Too many sign-in attempts. Wait ${waitText(seconds)}, then try again.`);
         }
         return again(401, 'Incorrect email or password.');
       }

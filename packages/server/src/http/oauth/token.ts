@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Authority } from '../../authority/authority.ts';
+import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { issueTokens, refreshTokens, type TokenResponse } from '../../authority/issue-tokens.ts';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
 import { verifyS256 } from '../../core/pkce.ts';
@@ -41,7 +42,15 @@ async function authorizationCode(a: Authority, client: Client, body: TokenReques
   requireGrant(client, 'authorization_code');
   if (!body.code) throw InvalidRequest('code is required');
   if (!body.code_verifier) throw InvalidRequest('code_verifier is required (PKCE)');
-  const code = await a.store.consumeAuthCode(sha256(body.code), a.clock.now());
+  // An idle expiry due now may end the code's sign-in session: run it before looking.
+  await a.expirer.sweep();
+  const codeHash = sha256(body.code);
+  const code = await a.store.consumeAuthCode(codeHash, a.clock.now());
+  const used = code ? null : await a.store.findUsedAuthCode(codeHash);
+  if (used) {
+    // Used twice: whoever redeemed it first may not have been the client. Its tokens go (RFC 6749 §4.1.2).
+    await revokeAndAnnounce(a, { grantId: grantOfCode(codeHash) }, { orgId: used.orgId, userId: used.userId, reason: 'revocation', initiatingClientId: client.id });
+  }
   if (!code || code.clientId !== client.id) throw InvalidGrant('The authorization code is invalid, expired, already used or not issued to this client');
   if (body.redirect_uri !== code.redirectUri) throw InvalidGrant('redirect_uri does not match the authorization request');
   if (!verifyS256(body.code_verifier, code.codeChallenge)) throw InvalidGrant('code_verifier does not match the code_challenge');
@@ -49,10 +58,13 @@ async function authorizationCode(a: Authority, client: Client, body: TokenReques
   if (!user || !session) throw InvalidGrant('The user or the sign-in session no longer exists');
   const idleOn = (await a.settings.get(user.orgId)).idle.enableIdleTokenTimeout;
   return issueTokens(a, {
-    client, user, sessionId: code.sessionId, grantId: randomUUID(), scope: code.scope, nonce: code.nonce,
+    client, user, sessionId: code.sessionId, grantId: grantOfCode(codeHash), scope: code.scope, nonce: code.nonce,
     authTime: session.authTime, withRefreshToken: client.grantTypes.includes('refresh_token') && !idleOn,
   });
 }
+
+/** The grant a code's exchange starts is named after the code, so a second use finds the first one's tokens. */
+const grantOfCode = (codeHash: string) => sha256(`grant:${codeHash}`);
 
 async function clientCredentials(a: Authority, client: Client, body: TokenRequest): Promise<TokenResponse> {
   requireGrant(client, 'client_credentials');
@@ -66,17 +78,18 @@ async function refreshToken(a: Authority, client: Client, body: TokenRequest): P
   return refreshTokens(a, client, body.refresh_token, body.scope?.trim() || undefined);
 }
 
-const GRANTS: Record<string, (a: Authority, client: Client, body: TokenRequest) => Promise<TokenResponse>> = {
-  authorization_code: authorizationCode,
-  client_credentials: clientCredentials,
-  refresh_token: refreshToken,
-};
+// A Map, not an object: `constructor`, `__proto__` or `toString` are no grant.
+const GRANTS = new Map<string, (a: Authority, client: Client, body: TokenRequest) => Promise<TokenResponse>>([
+  ['authorization_code', authorizationCode],
+  ['client_credentials', clientCredentials],
+  ['refresh_token', refreshToken],
+]);
 
 export function tokenRoutes(app: FastifyInstance, a: Authority) {
   app.post<{ Body: TokenRequest }>('/oauth/token', { schema: { body: TokenRequest, response: { 200: TokenResponseSchema, ...oauthErrors } } },
     async function token(request, reply) {
-      const grant = GRANTS[request.body.grant_type];
-      if (!grant) throw UnsupportedGrantType(`grant_type must be one of ${Object.keys(GRANTS).join(', ')}`);
+      const grant = GRANTS.get(request.body.grant_type);
+      if (!grant) throw UnsupportedGrantType(`grant_type must be one of ${[...GRANTS.keys()].join(', ')}`);
       const client = await authenticateClient(a, request);
       // Before anything is consumed: a code redeemed for a page that cannot read the answer would leave a live token nobody holds.
       const origin = request.headers.origin;

@@ -103,6 +103,11 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       UPDATE user_groups SET updated_at = created_at;
     `,
   },
+  {
+    version: 6,
+    name: 'loopback redirect on any port: a per-client choice (native apps)',
+    sql: `ALTER TABLE clients ADD COLUMN loopback_any_port INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export function migrate(db: Database): number[] {

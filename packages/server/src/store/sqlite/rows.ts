@@ -19,7 +19,7 @@ export const toClient = (r: Row): Client => ({
   id: r.id, orgId: r.org_id, name: r.name, type: r.type, secretHash: r.secret_hash,
   redirectUris: json(r.redirect_uris), grantTypes: json(r.grant_types),
   postLogoutRedirectUris: json(r.post_logout_redirect_uris), backchannelLogoutUri: r.backchannel_logout_uri,
-  allowedOrigins: json(r.allowed_origins), roles: json(r.roles), createdAt: Number(r.created_at),
+  allowedOrigins: json(r.allowed_origins), loopbackAnyPort: Boolean(r.loopback_any_port), roles: json(r.roles), createdAt: Number(r.created_at),
 });
 
 export const toSignInSession = (r: Row): SignInSession => ({

@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings, RefreshToken,
   RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
   BackchannelLogout, BackchannelAttempt, RevokeExtras,
 } from '../records.ts';
-import { StoreConflictError, type RevokeSelection, type RevokedSet, type Store } from '../store.ts';
+import { StoreConflictError, type ClientSession, type RevokeSelection, type RevokedSet, type Store } from '../store.ts';
 import { migrate } from './migrations.ts';
 import { toAccessToken, toAudit, toAuthCode, toClient, toGroup, toRefreshToken, toSignInSession, toUser } from './rows.ts';
 
@@ -17,7 +17,7 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') keepPrivate(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -144,9 +144,9 @@ export class SqliteStore implements Store {
   async createClient(c: Client) {
     this.#conflicts(() =>
       this.#sql(`INSERT INTO clients (id, org_id, name, type, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris,
-          backchannel_logout_uri, allowed_origins, roles, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          backchannel_logout_uri, allowed_origins, loopback_any_port, roles, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(c.id, c.orgId, c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
-          c.backchannelLogoutUri, str(c.allowedOrigins), str(c.roles), c.createdAt),
+          c.backchannelLogoutUri, str(c.allowedOrigins), c.loopbackAnyPort ? 1 : 0, str(c.roles), c.createdAt),
     );
   }
   async getClient(id: string) {
@@ -161,12 +161,16 @@ export class SqliteStore implements Store {
   }
   async updateClient(c: Client) {
     this.#sql(`UPDATE clients SET name = ?, type = ?, secret_hash = ?, redirect_uris = ?, grant_types = ?, post_logout_redirect_uris = ?,
-        backchannel_logout_uri = ?, allowed_origins = ?, roles = ? WHERE org_id = ? AND id = ?`)
+        backchannel_logout_uri = ?, allowed_origins = ?, loopback_any_port = ?, roles = ? WHERE org_id = ? AND id = ?`)
       .run(c.name, c.type, c.secretHash, str(c.redirectUris), str(c.grantTypes), str(c.postLogoutRedirectUris),
-        c.backchannelLogoutUri, str(c.allowedOrigins), str(c.roles), c.orgId, c.id);
+        c.backchannelLogoutUri, str(c.allowedOrigins), c.loopbackAnyPort ? 1 : 0, str(c.roles), c.orgId, c.id);
   }
   async deleteClient(orgId: string, id: string) {
-    return this.#sql('DELETE FROM clients WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+    return this.db.transaction(() => {
+      const deleted = this.#sql('DELETE FROM clients WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
+      if (deleted) this.#sql("UPDATE backchannel_outbox SET status = 'cancelled' WHERE org_id = ? AND client_id = ? AND status = 'pending'").run(orgId, id);
+      return deleted;
+    })();
   }
 
   async listSigningKeys() {
@@ -198,6 +202,10 @@ export class SqliteStore implements Store {
   async consumeAuthCode(hash: string, now: number) {
     const r = this.#sql('UPDATE auth_codes SET consumed_at = ? WHERE hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING *')
       .get(now, hash, now);
+    return r ? toAuthCode(r) : null;
+  }
+  async findUsedAuthCode(hash: string) {
+    const r = this.#sql('SELECT * FROM auth_codes WHERE hash = ? AND consumed_at IS NOT NULL').get(hash);
     return r ? toAuthCode(r) : null;
   }
 
@@ -300,7 +308,10 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async revoke(selection: RevokeSelection, now: number, reason: RevokeReason, extras?: (revoked: RevokedSet) => RevokeExtras): Promise<RevokedSet> {
+  async revoke(
+    selection: RevokeSelection, now: number, reason: RevokeReason,
+    extras?: (revoked: RevokedSet, clientSessions: () => ClientSession[]) => RevokeExtras,
+  ): Promise<RevokedSet> {
     const where = revokeWhere(selection);
     return this.db.transaction((): RevokedSet => {
       const accessTokens = this.#sql(`UPDATE access_tokens SET revoked_at = ?, revoke_reason = ? WHERE revoked_at IS NULL AND ${where.access[0]}
@@ -316,9 +327,21 @@ export class SqliteStore implements Store {
         refreshTokenIds: ids('refresh_tokens', 'revoked_at', where.refresh),
         signInSessionIds: ids('sign_in_sessions', 'ended_at', where.sessions),
       };
-      if (extras) this.#applyExtras(extras(revoked), now);
+      if (extras) this.#applyExtras(extras(revoked, () => this.#clientSessions(revoked)), now);
       return revoked;
     })();
+  }
+
+  /** See Store.revoke: the (client, session) pairs of the revoked tokens and of every token issued through an ended sign-in session. */
+  #clientSessions(revoked: RevokedSet): ClientSession[] {
+    const pairs = new Map<string, ClientSession>();
+    const add = (clientId: string, sessionId: string | null) => pairs.set(str([clientId, sessionId]), { clientId, sessionId });
+    for (const t of revoked.accessTokens) add(t.clientId, t.sessionId);
+    const rows = this.#sql(`SELECT DISTINCT client_id, session_id FROM refresh_tokens WHERE id IN (SELECT value FROM json_each(?))
+        UNION SELECT DISTINCT client_id, session_id FROM access_tokens WHERE session_id IN (SELECT value FROM json_each(?))`)
+      .all(str(revoked.refreshTokenIds), str(revoked.signInSessionIds)) as { client_id: string; session_id: string | null }[];
+    for (const r of rows) add(r.client_id, r.session_id);
+    return [...pairs.values()];
   }
 
   #applyExtras(x: RevokeExtras, now: number) {
@@ -336,9 +359,10 @@ export class SqliteStore implements Store {
       .run(e.orgId, e.at, e.kind, e.userId, e.clientId, str(e.details));
   }
 
-  async dueBackchannelLogouts(now: number, limit: number) {
-    const rows = this.#sql("SELECT * FROM backchannel_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
-      .all(now, limit) as any[];
+  async dueBackchannelLogouts(now: number, limit: number, except: { ids?: readonly string[]; uris?: readonly string[] } = {}) {
+    const rows = this.#sql(`SELECT * FROM backchannel_outbox WHERE status = 'pending' AND next_attempt_at <= ?
+        AND id NOT IN (SELECT value FROM json_each(?)) AND uri NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at LIMIT ?`)
+      .all(now, str(except.ids ?? []), str(except.uris ?? []), limit) as any[];
     return rows.map((r): BackchannelLogout => ({
       id: r.id, orgId: r.org_id, clientId: r.client_id, uri: r.uri, userId: r.user_id, sessionId: r.session_id, reason: r.reason,
       createdAt: r.created_at, nextAttemptAt: r.next_attempt_at, attempts: r.attempts, status: r.status,
@@ -347,16 +371,19 @@ export class SqliteStore implements Store {
 
   async recordBackchannelAttempt(id: string, at: number, a: BackchannelAttempt) {
     this.db.transaction(() => {
-      const row = this.#sql('SELECT org_id, client_id, user_id, attempts FROM backchannel_outbox WHERE id = ?').get(id) as any;
+      const row = this.#sql('SELECT org_id, client_id, user_id, attempts, status FROM backchannel_outbox WHERE id = ?').get(id) as any;
       if (!row) return;
-      const status = a.outcome === 'retry' ? 'pending' : a.outcome;
+      // Cancelled (its client deleted) while this attempt was in flight: it stays cancelled.
+      const pending = row.status === 'pending';
+      if (!pending) a = { ...a, outcome: a.outcome === 'retry' ? 'failed' : a.outcome, nextAttemptAt: null };
+      const status = !pending ? row.status : a.outcome === 'retry' ? 'pending' : a.outcome;
       this.#sql('UPDATE backchannel_outbox SET attempts = attempts + 1, status = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
         .run(status, a.nextAttemptAt, id);
       this.#sql('INSERT INTO backchannel_attempts (outbox_id, at, outcome, status_code, error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, at, a.outcome, a.statusCode, a.error, a.nextAttemptAt);
       this.#insertAudit({
         orgId: row.org_id, at, kind: 'backchannel_logout', userId: row.user_id, clientId: row.client_id,
-        details: { jti: id, attempt: row.attempts + 1, outcome: a.outcome, statusCode: a.statusCode, error: a.error,
+        details: { jti: id, attempt: row.attempts + 1, outcome: a.outcome, result: a.result, statusCode: a.statusCode, error: a.error,
           nextAttemptAt: a.nextAttemptAt == null ? null : new Date(a.nextAttemptAt).toISOString() },
       });
     })();
@@ -394,4 +421,14 @@ function revokeWhere(s: RevokeSelection): { access: Clause; refresh?: Clause; se
   if ('clientId' in s) return { access: ['client_id = ?', [s.clientId]], refresh: ['client_id = ?', [s.clientId]] };
   const ofUser: Clause = ['user_id = ?', [s.userId]];
   return { access: ofUser, refresh: ofUser, sessions: ofUser };
+}
+
+/**
+ * The database holds the signing key: a new data directory is the owner's only (0700) and the
+ * files are 0600 (SQLite gives its -wal and -shm files the database file's mode).
+ */
+function keepPrivate(file: string) {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }

@@ -57,6 +57,8 @@ export interface Client {
   /** Browser origins allowed for CORS besides those of the redirect URIs: `http(s)://host[:port]`. */
   allowedOrigins: string[];
   roles: string[];
+  /** A native app: its loopback redirect URIs match on any port. */
+  loopbackAnyPort: boolean;
   createdAt: string;
 }
 /** What `PUT /api/v2/oauth/clients/{id}` takes: the whole client, without id and dates (back-channel URI: confidential only). */

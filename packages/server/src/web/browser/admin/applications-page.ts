@@ -21,9 +21,9 @@ export async function applicationsPage(api: Api): Promise<HTMLElement> {
 
 /** The whole client as PUT takes it, with other allowed origins. */
 function bodyOf(client: Client, allowedOrigins: string[]): ClientBody {
-  const { name, type, redirectUris, grantTypes, postLogoutRedirectUris, backchannelLogoutUri, roles } = client;
+  const { name, type, redirectUris, grantTypes, postLogoutRedirectUris, backchannelLogoutUri, roles, loopbackAnyPort } = client;
   return {
-    name, type, redirectUris, grantTypes, postLogoutRedirectUris, roles, allowedOrigins,
+    name, type, redirectUris, grantTypes, postLogoutRedirectUris, roles, allowedOrigins, loopbackAnyPort,
     ...(type === 'confidential' ? { backchannelLogoutUri } : {}),
   };
 }
