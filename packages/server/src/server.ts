@@ -71,6 +71,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
   authority.expirer.start();
   authority.hub.start();
   authority.backchannel.start();
+  authority.retention.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -84,6 +85,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
         authority.hub.close();
         await crm?.close();
         await http.close();
+        authority.retention.stop();
         await authority.backchannel.stop();
         await authority.expirer.stop();
         await authority.activity.stop();

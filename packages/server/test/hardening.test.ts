@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { after, before, describe, test } from 'node:test';
+import { LIMITS } from '../src/core/limits.ts';
 import { compilePathPattern } from '../src/core/path-pattern.ts';
+import { RETENTION_GRACE_MS } from '../src/authority/retention.ts';
 import { redirectUriMatches } from '../src/core/redirect-uri.ts';
 import { logOptions } from '../src/log-options.ts';
 import { api } from './helpers/api.ts';
@@ -56,6 +58,7 @@ describe('hardening', () => {
     const host = new URL(server.url).host;
     for (const [path, status] of [
       ['/healthz', '200'], ['/no/such/route', '404'], ['/api/v2/tokens/me', '401'], [`/notifications/channels/${'x'.repeat(65)}`, '400'],
+      [`/notifications/channels/${'a'.repeat(101)}`, '400'], ['/notifications/channels/%FF%FE', '400'], [`/api/v2/users/${'u'.repeat(101)}`, '400'],
     ] as const) {
       const answer = await rawExchange(server.url, upgrade(path, host));
       assert.match(answer, new RegExp(`^HTTP/1.1 ${status} `), `${path}: answered over HTTP`);
@@ -337,6 +340,76 @@ describe('loopback redirect URIs', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('limits: what one sign-in, user or token can grow to', () => {
+  const clock = new ManualClock(Date.now());
+  let server: TestServer;
+  let call: ReturnType<typeof api>;
+  const skew = () => (clock.now() - Date.now()) / 1000;
+  before(async () => {
+    server = await startTestServer({ clock });
+    call = api(server.url);
+  });
+  after(() => server.stop());
+
+  test(`one browser sign-in mints at most ${LIMITS.accessTokensPerSignInSession} live access tokens; then a clear 429`, async () => {
+    const browser = new Browser();
+    await signIn(server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: skew() }, agent);
+    for (let i = 1; i < LIMITS.accessTokensPerSignInSession; i++) await exchangeCode(await authorizeCode(server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: skew() }));
+    const over = await authorizeCode(server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: skew() });
+    const res = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'desktop-app', code: over.code, redirect_uri: over.redirectUri, code_verifier: over.verifier }),
+    });
+    assert.equal(res.status, 429);
+    assert.match((await res.json()).error_description, /live access tokens/);
+  });
+
+  test(`a user holds at most ${LIMITS.channelsPerUser} notification channels over all of their tokens`, async () => {
+    const perToken = 20;
+    let made = 0;
+    while (made < LIMITS.channelsPerUser) {
+      const token = (await signIn(server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: skew() }, { username: 'agent2@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
+      for (let i = 0; i < perToken && made < LIMITS.channelsPerUser; i++, made++) assert.equal((await call('POST', '/api/v2/notifications/channels', token)).status, 200);
+      if (made === LIMITS.channelsPerUser) {
+        const refused = await call('POST', '/api/v2/notifications/channels', token);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.body.code, 'too.many.requests');
+        assert.match(refused.body.message, /notification channels/);
+      }
+    }
+  });
+
+  test(`an access token makes at most ${LIMITS.requestsPerTokenPerMinute} API requests a minute`, async () => {
+    const token = (await signIn(server.url, new Browser(), { clientId: 'desktop-app', clockSkewSeconds: skew() }, { username: 'supervisor@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
+    const statuses = new Map<number, number>();
+    for (let batch = 0; batch < LIMITS.requestsPerTokenPerMinute / 100 + 1; batch++) {
+      await Promise.all(Array.from({ length: 100 }, async () => {
+        const status = (await fetch(`${server.url}/api/v2/tokens/me?preserveIdleTTL=true`, { headers: { authorization: `Bearer ${token}` } })).status;
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }));
+    }
+    assert.equal(statuses.get(200), LIMITS.requestsPerTokenPerMinute, JSON.stringify([...statuses]));
+    assert.equal(statuses.get(429), 100);
+    const refused = await call('GET', '/api/v2/tokens/me', token);
+    assert.deepEqual([refused.status, refused.body.code], [429, 'too.many.requests']);
+    const other = (await signIn(server.url, new Browser(), { clientId: 'desktop-app', clockSkewSeconds: skew() }, agent)).tokens.access_token;
+    assert.equal((await call('HEAD', '/api/v2/tokens/me', other)).status, 200, 'another token is not slowed');
+  });
+
+  test('the retention job purges what expired or ended past the grace period, nothing live', async () => {
+    const token = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent)).tokens.access_token;
+    const ended = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent)).tokens.access_token;
+    assert.equal((await call('DELETE', '/api/v2/tokens/me', ended)).status, 204);
+    const nothingYet = await server.authority.retention.purge();
+    assert.equal(nothingYet.accessTokens, 0, 'within the grace period nothing goes');
+    clock.advance(RETENTION_GRACE_MS + 24 * 3600_000); // past every lifetime here (code 60 s, token 1 h, sign-in 12 h), and the grace
+    const purged = await server.authority.retention.purge();
+    assert.ok(purged.accessTokens >= 1 && purged.authCodes >= 1 && purged.signInSessions >= 1, JSON.stringify(purged));
+    assert.equal((await call('HEAD', '/api/v2/tokens/me', ended)).status, 401, 'a purged token is still refused');
+    assert.equal((await call('HEAD', '/api/v2/tokens/me', token)).status, 401, 'expired by now (an hour), and purged');
   });
 });
 

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.ts';
 import { AccessTokenCache } from './access-token-cache.ts';
 import { ActivityRecorder } from './activity.ts';
 import { IdleExpirer } from './idle-expirer.ts';
+import { Retention } from './retention.ts';
 import { IdleTimeouts } from './idle-timeouts.ts';
 import { OrgSettingsCache } from './org-settings.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -30,6 +31,7 @@ export interface Authority {
   hub: NotificationHub;
   backchannel: BackchannelDelivery;
   loginThrottle: LoginThrottle;
+  retention: Retention;
   /** Allowed browser origins of every client (CORS). */
   webOrigins: WebOriginRegistry;
   /** The issuer URL; known once the server listens. */
@@ -73,5 +75,6 @@ export async function createAuthority(parts: {
     expirer,
     loginThrottle: new LoginThrottle(clock),
     webOrigins: new WebOriginRegistry(store),
+    retention: new Retention({ store, clock, log }),
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidGrant } from '../core/errors.ts';
+import { InvalidGrant, OAuthError } from '../core/errors.ts';
+import { LIMITS } from '../core/limits.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
 import { randomToken, sha256, TOKEN_PREFIX } from '../core/secrets.ts';
 import type { AccessToken, Client, RefreshToken, User } from '../store/records.ts';
@@ -42,6 +43,9 @@ async function sessionLive(a: Authority, sessionId: string, now: number): Promis
 export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse> {
   const now = a.clock.now();
   if (g.sessionId && !(await sessionLive(a, g.sessionId, now))) throw InvalidGrant(SESSION_ENDED);
+  if (g.sessionId && (await a.store.countLiveAccessTokensOfSession(g.sessionId, now)) >= LIMITS.accessTokensPerSignInSession) {
+    throw new OAuthError('invalid_request', `This sign-in already has ${LIMITS.accessTokensPerSignInSession} live access tokens: revoke some, or sign out and in again`, 429);
+  }
   const ttlMs = a.config.accessTokenTtlSeconds * 1000;
   const raw = randomToken(TOKEN_PREFIX.accessToken);
   const record: AccessToken = {

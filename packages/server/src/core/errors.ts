@@ -42,6 +42,7 @@ export const BadRequest = E('bad.request');
 export const Forbidden = E('missing.permission');
 export const NotFound = E('not.found');
 export const Conflict = E('conflict');
+export const TooManyRequests = E('too.many.requests');
 export const TokenRefused = (code: TokenErrorCode, message: string, reason?: string) => new ApiError(code, message, reason);
 
 export type OAuthErrorCode =

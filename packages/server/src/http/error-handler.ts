@@ -33,6 +33,8 @@ const FRAMEWORK: Record<string, [number, ApiErrorCode, string]> = {
 
 /** Router errors Fastify raises before any route or hook (Fastify's `frameworkErrors` option): same body shapes as every other error. */
 export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // Refused before routing, an upgrade request misses the onResponse hook that closes its socket (server.ts).
+  if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket?.destroy());
   const known = err.code ? FRAMEWORK[err.code] : undefined;
   return known ? send(request, reply, known[0], known[1], known[2]) : send(request, reply, 400, 'bad.request', err.message);
 }

@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import { pageHeaders, signInHeaders } from './security-headers.ts';
+import { limitRequestsPerToken } from './request-limits.ts';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
@@ -102,6 +103,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
 
   await app.register(async function api(api) {
     api.addHook('onRequest', authenticate(a));
+    await limitRequestsPerToken(api);
     api.addHook('onSend', refuseIfRevokedMeanwhile);
     tokenApiRoutes(api, a);
     userInfoRoutes(api, a);

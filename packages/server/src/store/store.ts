@@ -87,6 +87,13 @@ export interface Store {
   consumeAuthCode(hash: string, now: number): Promise<AuthCode | null>;
   /** The code with this hash if it has been used already: a second use means it leaked (RFC 6749 §4.1.2). */
   findUsedAuthCode(hash: string): Promise<AuthCode | null>;
+  /** Live (not revoked, not expired) access tokens issued through one sign-in session. */
+  countLiveAccessTokensOfSession(sessionId: string, now: number): Promise<number>;
+  /**
+   * Deletes what can no longer be used nor answer anything but "unknown": tokens, codes and sign-in sessions
+   * expired or ended before `before`, finished back-channel deliveries created before it. The audit log stays.
+   */
+  purgeExpired(before: number): Promise<PurgeCounts>;
 
   saveAccessToken(token: AccessToken): Promise<void>;
   findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
@@ -148,4 +155,12 @@ export interface Store {
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
   /** Newest first; `total` counts every entry the filter matches, `entries` the page of it. */
   listAudit(orgId: string, filter: AuditFilter): Promise<{ entries: AuditEntry[]; total: number }>;
+}
+
+export interface PurgeCounts {
+  accessTokens: number;
+  refreshTokens: number;
+  authCodes: number;
+  signInSessions: number;
+  backchannelDeliveries: number;
 }

@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { Forbidden, NotFound, type ApiError } from '../../core/errors.ts';
+import { Forbidden, NotFound, TooManyRequests, type ApiError } from '../../core/errors.ts';
+import { LIMITS } from '../../core/limits.ts';
 import type { Channel } from '../../notify/channel.ts';
 import type { NotificationHub } from '../../notify/hub.ts';
 import { rolesOf } from '../auth-guard.ts';
@@ -86,7 +87,15 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
     });
 
   api.post('/api/v2/notifications/channels', { schema: { response: { 200: ChannelView, ...apiErrors } } },
-    async (request) => view(hub.create(request.auth.token), a.issuer()));
+    async function createChannel(request) {
+      const { token } = request.auth;
+      if (token.userId) {
+        let open = 0;
+        for (const t of a.tokens.ofUser(token.userId)) open += hub.channelsOf(t.id).length;
+        if (open >= LIMITS.channelsPerUser) throw TooManyRequests(`This user already has ${open} notification channels open; close some first`);
+      }
+      return view(hub.create(token), a.issuer());
+    });
 
   api.get('/api/v2/notifications/channels', { schema: { response: { 200: Type.Object({ entities: Type.Array(ChannelView) }), ...apiErrors } } },
     async (request) => ({ entities: hub.channelsOf(request.auth.token.id).map((c) => view(c, a.issuer())) }));
@@ -136,5 +145,7 @@ export function channelSocketRoute(app: FastifyInstance, hub: NotificationHub) {
       }
     });
     socket.on('close', () => hub.disconnected(channel, socket));
+    // A malformed frame from the client: ws closes the socket (1002) itself; nothing for the error log.
+    socket.on('error', (err: Error) => request.log.debug({ err: err.message, reqId: request.id }, 'channel socket error'));
   });
 }

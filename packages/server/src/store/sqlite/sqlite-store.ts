@@ -204,6 +204,23 @@ export class SqliteStore implements Store {
       .get(now, hash, now);
     return r ? toAuthCode(r) : null;
   }
+  async countLiveAccessTokensOfSession(sessionId: string, now: number) {
+    return (this.#sql('SELECT count(*) AS n FROM access_tokens WHERE session_id = ? AND revoked_at IS NULL AND expires_at > ?').get(sessionId, now) as { n: number }).n;
+  }
+  async purgeExpired(before: number) {
+    return this.db.transaction(() => {
+      const run = (sql: string) => this.#sql(sql).run({ before }).changes;
+      const finished = "SELECT id FROM backchannel_outbox WHERE status <> 'pending' AND created_at < @before";
+      run(`DELETE FROM backchannel_attempts WHERE outbox_id IN (${finished})`);
+      return {
+        accessTokens: run('DELETE FROM access_tokens WHERE expires_at < @before OR revoked_at < @before'),
+        refreshTokens: run('DELETE FROM refresh_tokens WHERE expires_at < @before OR revoked_at < @before'),
+        authCodes: run('DELETE FROM auth_codes WHERE expires_at < @before'),
+        signInSessions: run('DELETE FROM sign_in_sessions WHERE expires_at < @before OR ended_at < @before'),
+        backchannelDeliveries: run(`DELETE FROM backchannel_outbox WHERE id IN (${finished})`),
+      };
+    })();
+  }
   async findUsedAuthCode(hash: string) {
     const r = this.#sql('SELECT * FROM auth_codes WHERE hash = ? AND consumed_at IS NOT NULL').get(hash);
     return r ? toAuthCode(r) : null;

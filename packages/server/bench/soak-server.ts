@@ -1,0 +1,95 @@
+// Child process of bench/soak.ts: the Lockstep server (temp data dir, demo seeded) with SOAK_USERS users of the
+// demo org, each holding one agent-desktop access token, seeded straight into the store as bench/fanout-server.ts
+// does. Over IPC it mints more tokens ({type:'mint'}: the replacements for logged-out ones) and answers
+// {type:'memory'} with process.memoryUsage() after a full GC (fork it with --expose-gc).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromEnv } from '../src/config.ts';
+import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
+import { startServer } from '../src/server.ts';
+import type { AccessToken, User } from '../src/store/records.ts';
+import type { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+
+export interface SoakReady {
+  type: 'ready';
+  url: string;
+  tokens: string[];
+}
+export interface SoakMinted {
+  type: 'minted';
+  id: number;
+  tokens: string[];
+}
+export interface SoakMemory {
+  type: 'memory';
+  id: number;
+  usage: NodeJS.MemoryUsage;
+  channels: number;
+  liveTokens: number;
+}
+export type SoakRequest = { type: 'mint'; id: number; count: number } | { type: 'memory'; id: number };
+
+const USERS = Number(process.env.SOAK_USERS ?? 10_000);
+const ORG = 'demo';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-bench-soak-'));
+const server = await startServer(configFromEnv({
+  PORT: '0', LOCKSTEP_DATA_DIR: dataDir, LOG_LEVEL: 'warn',
+  LOCKSTEP_DEMO_PASSWORD: 'bench-password', LOCKSTEP_DEMO_CLIENT_SECRET: 'bench-secret',
+}));
+const { authority } = server;
+const store = authority.store as SqliteStore;
+
+const users: User[] = [];
+const now = Date.now();
+for (let i = 0; i < USERS; i++) {
+  users.push({
+    id: randomUUID(), orgId: ORG, email: `soak-${i}@demo.test`, name: `Soak Agent ${i}`, passwordHash: null,
+    roles: ['agent'], version: 1, createdAt: now, updatedAt: now,
+  });
+}
+store.db.transaction(() => {
+  for (const u of users) void store.createUser(u);
+})();
+
+/** `count` fresh agent-desktop tokens (one grant each) of users taken in turn; in the store and the hot-path cache. */
+let nextUser = 0;
+async function mint(count: number): Promise<string[]> {
+  const at = Date.now();
+  const raw: string[] = [];
+  const records: AccessToken[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = users[nextUser++ % users.length]!;
+    const token = TOKEN_PREFIX.accessToken + randomBytes(32).toString('base64url');
+    raw.push(token);
+    records.push({
+      id: randomUUID(), hash: sha256(token), orgId: ORG, userId: user.id, clientId: 'agent-desktop', sessionId: null, grantId: randomUUID(),
+      scope: 'openid', issuedAt: at, expiresAt: at + 86_400_000, lastActivityAt: at, revokedAt: null, revokeReason: null,
+    });
+  }
+  store.db.transaction(() => {
+    for (const r of records) void store.saveAccessToken(r);
+  })();
+  for (const r of records) await authority.tokens.add(r);
+  return raw;
+}
+
+const tokens = await mint(USERS);
+
+process.on('message', (m: SoakRequest) => {
+  if (m?.type === 'memory') {
+    for (let i = 0; i < 3; i++) globalThis.gc?.();
+    process.send!({ type: 'memory', id: m.id, usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.tokens.size } satisfies SoakMemory);
+  } else if (m?.type === 'mint') {
+    void mint(m.count).then((minted) => process.send!({ type: 'minted', id: m.id, tokens: minted } satisfies SoakMinted));
+  }
+});
+const quit = async () => {
+  await server.close().catch(() => {});
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on('disconnect', () => void quit());
+process.send!({ type: 'ready', url: server.url, tokens } satisfies SoakReady);
