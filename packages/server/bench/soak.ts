@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { SoakMemory, SoakMinted, SoakReady, SoakRequest } from './soak-server.ts';
+import { LIFETIMES } from '../src/core/lifetimes.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,7 +32,9 @@ const CHANNELS = Number(opts.channels);
 const RATE = Number(opts.rate);
 const DURATION_MS = MINUTES * 60_000;
 /** Memory is compared from here on: channels open, the first logouts and replacements done, caches warm. */
-const WARMUP_MS = opts['warmup-seconds'] != null ? Number(opts['warmup-seconds']) * 1000 : Math.min(60_000, DURATION_MS / 4);
+// By default past the time a revoked token stays in the server's memory: until then the cache of revoked tokens fills, by design.
+const WARMUP_MS = opts['warmup-seconds'] != null ? Number(opts['warmup-seconds']) * 1000
+  : Math.min(LIFETIMES.revokedTokenInMemoryMs + 30_000, DURATION_MS / 2);
 const REPORT_MS = Number(opts['report-seconds']) * 1000;
 /** A logged-out channel must have its event and its 4001 close within this long after the logout answered. */
 const EVENT_DEADLINE_MS = 10_000;

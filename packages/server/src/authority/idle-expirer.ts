@@ -7,11 +7,11 @@ import type { IdleExpiry } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
 import { announceRevoked } from './announce.ts';
+import { LIFETIMES } from '../core/lifetimes.ts';
 
 export const SWEEP_INTERVAL_MS = 200;
 const BATCH = 2000;
-/** A revoked token stays in memory this long, so replays are refused without a database read. */
-const KEEP_REVOKED_MS = 10 * 60_000;
+const KEEP_REVOKED_MS = LIFETIMES.revokedTokenInMemoryMs;
 
 /**
  * Ends tokens at their idle deadline even when nobody calls: one heap entry per token at its
