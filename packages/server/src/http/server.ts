@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import { pageHeaders, signInHeaders } from './security-headers.ts';
 import { limitRequestsPerToken } from './request-limits.ts';
+import { validators } from './validators.ts';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
@@ -70,7 +71,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     // The contextId of every error answer and the reqId of its log line: unique across restarts and nodes.
     genReqId: () => randomUUID(),
     frameworkErrors: answerFrameworkError,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: validators as never } },
   });
   installErrorHandlers(app);
   closeRefusedUpgrades(app);

@@ -4,8 +4,16 @@ import type { Bus, LockstepEvent } from '../bus/events.ts';
 import type { RevokeReason } from '../store/records.ts';
 import type { Clock } from '../core/clock.ts';
 import { judgeToken, type LiveToken } from '../core/live-token.ts';
+import { LIFETIMES } from '../core/lifetimes.ts';
 import { presenceDefinitionId } from '../core/presence-definitions.ts';
 import { CLOSE, HEARTBEAT_MS, MAX_CHANNELS_PER_TOKEN, send, type Channel, type ChannelSocket } from './channel.ts';
+
+/**
+ * A client reconnecting to a channel whose token ended is told why for this long (as long as the revoked
+ * token itself stays in memory); later it gets 4004 and its token check answers the 401 code.
+ */
+const ENDED_KEPT_MS = LIFETIMES.revokedTokenInMemoryMs;
+const MAX_ENDED = 100_000;
 
 /** The reasons a channel client is told (DESIGN.md); internal reasons map to the nearest one. */
 const CHANNEL_REASON: Record<RevokeReason, string> = {
@@ -143,10 +151,19 @@ export class NotificationHub {
     for (const channel of this.#byTopic.get(topicName) ?? []) send(channel.socket, { topicName, eventBody });
   }
 
+  /** Ended channels are kept in the order they ended: the oldest go first. */
+  #forgetEndedBefore(cutoff: number): void {
+    for (const [id, e] of this.#ended) {
+      if (e.at >= cutoff) break;
+      this.#ended.delete(id);
+    }
+  }
+
   /** Tells the channel why its token ended, then closes it for good. A null reason is plain expiry. */
   #endForToken(channel: Channel, revokeReason: RevokeReason | null, initiatingClientId: string | null, at: number): void {
     this.#remove(channel, null);
-    if (this.#ended.size >= 100_000) this.#ended.delete(this.#ended.keys().next().value!);
+    this.#forgetEndedBefore(this.deps.clock.now() - ENDED_KEPT_MS);
+    if (this.#ended.size >= MAX_ENDED) this.#ended.delete(this.#ended.keys().next().value!);
     this.#ended.set(channel.id, { reason: revokeReason, initiatingClientId, at });
     this.#tell(channel.socket, revokeReason, initiatingClientId, at);
     channel.socket = null;
