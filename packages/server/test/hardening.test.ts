@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { after, before, describe, test } from 'node:test';
 import { LIMITS } from '../src/core/limits.ts';
+import { LIFETIMES } from '../src/core/lifetimes.ts';
 import { compilePathPattern } from '../src/core/path-pattern.ts';
 import { RETENTION_GRACE_MS } from '../src/authority/retention.ts';
 import { redirectUriMatches } from '../src/core/redirect-uri.ts';
@@ -397,6 +398,28 @@ describe('limits: what one sign-in, user or token can grow to', () => {
     assert.deepEqual([refused.status, refused.body.code], [429, 'too.many.requests']);
     const other = (await signIn(server.url, new Browser(), { clientId: 'desktop-app', clockSkewSeconds: skew() }, agent)).tokens.access_token;
     assert.equal((await call('HEAD', '/api/v2/tokens/me', other)).status, 200, 'another token is not slowed');
+  });
+
+  test('memory follows the tokens tracked: revoked tokens leave the idle expirer\'s queue too, not a day later', async () => {
+    const { authority } = server;
+    const agentToken = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent)).tokens.access_token;
+    const userId = (await call('GET', '/api/v2/tokens/me', agentToken)).body.user.id;
+    const now = clock.now();
+    for (let i = 0; i < 3000; i++) {
+      const record = {
+        id: `bulk-${i}`, hash: `bulk-hash-${i}`, orgId: 'demo', userId, clientId: 'crm-embedded', sessionId: null, grantId: `bulk-grant-${i}`,
+        scope: 'openid', issuedAt: now, expiresAt: now + 86_400_000, lastActivityAt: now, revokedAt: null, revokeReason: null,
+      };
+      await authority.store.saveAccessToken(record);
+      await authority.tokens.add(record);
+    }
+    assert.equal((await call('DELETE', `/api/v2/tokens/${userId}`, await automationToken(server.url, DEMO_SECRET))).status, 204);
+    clock.advance(LIFETIMES.revokedTokenInMemoryMs + 1000);
+    await authority.expirer.sweep();
+    const tracked = authority.tokens.size;
+    assert.ok(tracked < 1000, `the revoked tokens left the cache (${tracked} tracked)`);
+    await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent);
+    assert.ok(authority.expirer.queued <= 2 * authority.tokens.size + 1024, `queue ${authority.expirer.queued} for ${authority.tokens.size} tokens`);
   });
 
   test('the retention job purges what expired or ended past the grace period, nothing live', async () => {

@@ -35,6 +35,14 @@ export class IdleExpirer {
     if (t.scheduledAt != null && t.scheduledAt <= at) return;
     t.scheduledAt = at;
     this.#heap.push(at, t);
+    // An earlier-moved deadline leaves its old entry behind (a revoked token's at its expiry, a day away), holding
+    // the token: once stale entries outnumber the live ones, drop them, so memory follows the tokens tracked.
+    if (this.#heap.size > 2 * this.deps.tokens.size + 1024) this.#heap.retain((at, token) => at === token.scheduledAt);
+  }
+
+  /** Entries waiting in the deadline heap (live and stale). */
+  get queued(): number {
+    return this.#heap.size;
   }
 
   start(): void {

@@ -34,6 +34,19 @@ export class DeadlineHeap<T> {
     return entry;
   }
 
+  /** Keeps only the entries `keep` accepts, and restores the heap order: O(n). */
+  retain(keep: (at: number, item: T) => boolean): void {
+    let n = 0;
+    for (let i = 0; i < this.#at.length; i++) {
+      if (!keep(this.#at[i]!, this.#items[i]!)) continue;
+      this.#at[n] = this.#at[i]!;
+      this.#items[n++] = this.#items[i]!;
+    }
+    this.#at.length = n;
+    this.#items.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.#down(i);
+  }
+
   #swap(i: number, j: number) {
     [this.#at[i], this.#at[j]] = [this.#at[j]!, this.#at[i]!];
     [this.#items[i], this.#items[j]] = [this.#items[j]!, this.#items[i]!];
