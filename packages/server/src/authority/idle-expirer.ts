@@ -36,8 +36,8 @@ export class IdleExpirer {
     t.scheduledAt = at;
     this.#heap.push(at, t);
     // An earlier-moved deadline leaves its old entry behind (a revoked token's at its expiry, a day away), holding
-    // the token: once stale entries outnumber the live ones, drop them, so memory follows the tokens tracked.
-    if (this.#heap.size > 2 * this.deps.tokens.size + 1024) this.#heap.retain((at, token) => at === token.scheduledAt);
+    // the token: once stale entries pass a quarter of the tracked tokens, drop them (O(n) every n/4 pushes at most).
+    if (this.#heap.size > 1.25 * this.deps.tokens.size + 1024) this.#heap.retain((at, token) => at === token.scheduledAt);
   }
 
   /** Entries waiting in the deadline heap (live and stale). */
