@@ -25,7 +25,7 @@ export function demoRoutes(app: FastifyInstance, a: Authority) {
         // A stand-in for the demo org's platform only: in any other org it would let users exempt themselves.
         if (orgId !== DEMO_ORG_ID) throw NotFound('The demo platform serves the demo organization only');
         if (!userId) return { idleTimeoutExempt: false };
-        return { idleTimeoutExempt: await applyInteraction(a, { orgId, userId, id: request.params.interactionId, ...request.body }) };
+        return { idleTimeoutExempt: await applyInteraction(a, { type: request.body.type, state: request.body.state, orgId, userId, id: request.params.interactionId }) };
       });
   });
 

@@ -11,7 +11,7 @@ const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), 
 export const InteractionBody = Type.Object({
   type: Type.Union(INTERACTION_TYPES.map((t) => Type.Literal(t))),
   state: Type.Union(INTERACTION_STATES.map((s) => Type.Literal(s))),
-});
+}, { additionalProperties: false });
 const InteractionView = Type.Object({
   id: Type.String(), userId: Type.String(), type: Type.String(), state: Type.String(), updatedAt: Iso,
   idleTimeoutExempt: Type.Boolean({ description: 'Whether the user is now exempt from the idle timeout' }),
