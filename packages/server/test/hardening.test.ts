@@ -22,6 +22,18 @@ import { DEMO_PASSWORD, DEMO_SECRET, startTestServer, type TestServer } from './
 
 const agent = { username: 'agent@demo.test', password: DEMO_PASSWORD };
 
+/** A real server on an injected clock for one describe block: `s.server`, `s.call`, `s.clock`, `s.skew()` (for oauth4webapi). */
+function serverPerSuite(env?: Record<string, string>) {
+  const clock = new ManualClock(Date.now());
+  const s = { clock, server: null as unknown as TestServer, call: null as unknown as ReturnType<typeof api>, skew: () => (clock.now() - Date.now()) / 1000 };
+  before(async () => {
+    s.server = await startTestServer({ clock, env });
+    s.call = api(s.server.url);
+  });
+  after(() => s.server.stop());
+  return s;
+}
+
 /** Sends one raw HTTP request and resolves with what came back once the server closed the connection; rejects if it does not within `ms`. */
 function rawExchange(url: string, request: string, ms = 10_000): Promise<string> {
   const { hostname, port } = new URL(url);
@@ -47,44 +59,38 @@ const upgrade = (path: string, host: string) =>
   `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
 
 describe('hardening', () => {
-  let server: TestServer;
-  let call: ReturnType<typeof api>;
-  before(async () => {
-    server = await startTestServer();
-    call = api(server.url);
-  });
-  after(() => server.stop());
+  const s = serverPerSuite();
 
   test('an Upgrade: websocket request to a route that is not a live channel is answered and its connection closed', async () => {
-    const host = new URL(server.url).host;
+    const host = new URL(s.server.url).host;
     for (const [path, status] of [
       ['/healthz', '200'], ['/no/such/route', '404'], ['/api/v2/tokens/me', '401'], [`/notifications/channels/${'x'.repeat(65)}`, '400'],
       [`/notifications/channels/${'a'.repeat(101)}`, '400'], ['/notifications/channels/%FF%FE', '400'], [`/api/v2/users/${'u'.repeat(101)}`, '400'],
     ] as const) {
-      const answer = await rawExchange(server.url, upgrade(path, host));
+      const answer = await rawExchange(s.server.url, upgrade(path, host));
       assert.match(answer, new RegExp(`^HTTP/1.1 ${status} `), `${path}: answered over HTTP`);
     }
-    assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'and the server still answers');
+    assert.equal((await fetch(`${s.server.url}/healthz`)).status, 200, 'and the s.server still answers');
   });
 
   test('excluded-path patterns match in linear time: a pattern with many stars does not stall the server', async () => {
-    const admin = await automationToken(server.url, DEMO_SECRET);
+    const admin = await automationToken(s.server.url, DEMO_SECRET);
     const stars = `/api/v2/groups/${'a*'.repeat(40)}b`;
-    const saved = await call('PATCH', '/api/v2/organizations/authentication/settings', admin, { inactivityTimeoutExclusions: [stars] });
+    const saved = await s.call('PATCH', '/api/v2/organizations/authentication/settings', admin, { inactivityTimeoutExclusions: [stars] });
     assert.equal(saved.status, 200, JSON.stringify(saved.body));
     try {
-      const token = (await signIn(server.url, new Browser(), { clientId: 'desktop-app' }, agent)).tokens.access_token;
+      const token = (await signIn(s.server.url, new Browser(), { clientId: 'desktop-app' }, agent)).tokens.access_token;
       // Against a backtracking regex this path takes longer than the universe has existed; the request is bounded here.
-      const res = await fetch(`${server.url}/api/v2/groups/${'a'.repeat(3000)}c`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(20_000) });
+      const res = await fetch(`${s.server.url}/api/v2/groups/${'a'.repeat(3000)}c`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(20_000) });
       assert.equal(res.status, 400, 'the id is too long; the exclusion was evaluated first, on every API call of the org');
     } finally {
-      await call('PATCH', '/api/v2/organizations/authentication/settings', admin, { inactivityTimeoutExclusions: [] });
+      await s.call('PATCH', '/api/v2/organizations/authentication/settings', admin, { inactivityTimeoutExclusions: [] });
     }
   });
 
   test('grant_type names of Object.prototype are unknown grants (400), not a 500 or a 200', async () => {
     for (const grantType of ['constructor', '__proto__', 'valueOf', 'toString', 'hasOwnProperty']) {
-      const res = await fetch(`${server.url}/oauth/token`, {
+      const res = await fetch(`${s.server.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`automation:${DEMO_SECRET}`).toString('base64')}` },
         body: new URLSearchParams({ grant_type: grantType }),
@@ -96,22 +102,14 @@ describe('hardening', () => {
 });
 
 describe('an authorization code minted before a logoff is refused after it', () => {
-  const clock = new ManualClock(Date.now());
-  let server: TestServer;
-  let call: ReturnType<typeof api>;
-  const skew = () => (clock.now() - Date.now()) / 1000;
-  before(async () => {
-    server = await startTestServer({ clock, env: { LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS: '30' } });
-    call = api(server.url);
-  });
-  after(() => server.stop());
-  const admin = () => automationToken(server.url, DEMO_SECRET);
+  const s = serverPerSuite({ LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS: '30' });
+  const admin = () => automationToken(s.server.url, DEMO_SECRET);
 
   /** A signed-in agent (one token, from desktop-app) and a code for crm-embedded from the same sign-in, not exchanged yet. */
   async function pendingCode() {
     const browser = new Browser();
-    const { tokens } = await signIn(server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: skew() }, agent);
-    const step = await authorizeCode(server.url, browser, { clientId: 'crm-embedded', clockSkewSeconds: skew() });
+    const { tokens } = await signIn(s.server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: s.skew() }, agent);
+    const step = await authorizeCode(s.server.url, browser, { clientId: 'crm-embedded', clockSkewSeconds: s.skew() });
     assert.equal(step.passwordPrompted, false, 'the code comes from the same sign-in session');
     return { token: tokens.access_token, step };
   }
@@ -120,64 +118,56 @@ describe('an authorization code minted before a logoff is refused after it', () 
 
   test('administrative logoff', async () => {
     const { token, step } = await pendingCode();
-    const userId = (await call('GET', '/api/v2/tokens/me', token)).body.user.id;
-    assert.equal((await call('DELETE', `/api/v2/tokens/${userId}`, await admin())).status, 204);
+    const userId = (await s.call('GET', '/api/v2/tokens/me', token)).body.user.id;
+    assert.equal((await s.call('DELETE', `/api/v2/tokens/${userId}`, await admin())).status, 204);
     await refusedAsEnded(step);
   });
 
   test('universal logout', async () => {
-    assert.equal((await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: true })).status, 200);
+    assert.equal((await s.call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: true })).status, 200);
     try {
       const { token, step } = await pendingCode();
-      assert.equal((await call('DELETE', '/api/v2/tokens/me', token)).status, 204);
+      assert.equal((await s.call('DELETE', '/api/v2/tokens/me', token)).status, 204);
       await refusedAsEnded(step);
     } finally {
-      await call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: false });
+      await s.call('PATCH', '/api/v2/organizations/authentication/settings', await admin(), { universalLogout: false });
     }
   });
 
   test('idle timeout of the last token of the sign-in', async () => {
-    assert.equal((await call('PUT', '/api/v2/tokens/timeout', await admin(), { enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 30 })).status, 200);
+    assert.equal((await s.call('PUT', '/api/v2/tokens/timeout', await admin(), { enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 30 })).status, 200);
     try {
       const { step } = await pendingCode();
-      clock.advance(31_000); // the code (60 s) still valid, the token idle: the exchange sweeps first
+      s.clock.advance(31_000); // the code (60 s) still valid, the token idle: the exchange sweeps first
       await refusedAsEnded(step);
     } finally {
-      await call('PUT', '/api/v2/tokens/timeout', await admin(), { enableIdleTokenTimeout: false });
+      await s.call('PUT', '/api/v2/tokens/timeout', await admin(), { enableIdleTokenTimeout: false });
     }
   });
 
   test('a plain logout of one client leaves the sign-in session: its code still works', async () => {
     const { token, step } = await pendingCode();
-    const second = (await signIn(server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: skew() }, agent)).tokens.access_token;
-    assert.equal((await call('DELETE', '/api/v2/tokens/me', second)).status, 204, 'another sign-in logs out');
+    const second = (await signIn(s.server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: s.skew() }, agent)).tokens.access_token;
+    assert.equal((await s.call('DELETE', '/api/v2/tokens/me', second)).status, 204, 'another sign-in logs out');
     const tokens = await exchangeCode(step);
     assert.ok(tokens.access_token);
-    assert.equal((await call('HEAD', '/api/v2/tokens/me', token)).status, 200);
+    assert.equal((await s.call('HEAD', '/api/v2/tokens/me', token)).status, 200);
   });
 });
 
 describe('RP-initiated logout refuses what does not prove the client asks', () => {
-  const clock = new ManualClock(Date.now());
-  let server: TestServer;
-  let call: ReturnType<typeof api>;
-  const skew = () => (clock.now() - Date.now()) / 1000;
-  before(async () => {
-    server = await startTestServer({ clock });
-    call = api(server.url);
-  });
-  after(() => server.stop());
-  const live = async (token: string) => (await call('HEAD', '/api/v2/tokens/me', token)).status === 200;
+  const s = serverPerSuite();
+  const live = async (token: string) => (await s.call('HEAD', '/api/v2/tokens/me', token)).status === 200;
   const signedIn = async (browser = new Browser()) => {
-    const { tokens } = await signIn(server.url, browser, { clientId: 'agent-desktop', clockSkewSeconds: skew() }, agent);
+    const { tokens } = await signIn(s.server.url, browser, { clientId: 'agent-desktop', clockSkewSeconds: s.skew() }, agent);
     return { browser, token: tokens.access_token, idToken: tokens.id_token! };
   };
-  const logoutUrl = (params: Record<string, string>) => `${server.url}/oauth/logout?${new URLSearchParams(params)}`;
+  const logoutUrl = (params: Record<string, string>) => `${s.server.url}/oauth/logout?${new URLSearchParams(params)}`;
 
   test('a back-channel logout token (typ logout+jwt) is no id_token_hint', async () => {
     const { token, idToken } = await signedIn();
     const claims = JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString());
-    const logoutToken = await server.authority.keys.sign({
+    const logoutToken = await s.server.authority.keys.sign({
       iss: claims.iss, aud: claims.aud, sub: claims.sub, sid: claims.sid, iat: claims.iat, jti: 'j1',
       events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
     }, 'logout+jwt');
@@ -188,7 +178,7 @@ describe('RP-initiated logout refuses what does not prove the client asks', () =
 
   test('an expired id_token_hint without the browser session ends nothing', async () => {
     const { token, idToken } = await signedIn();
-    clock.advance(3600_000 + 1000);
+    s.clock.advance(3600_000 + 1000);
     assert.ok(await live(token), 'used after an hour, the access token lives on (no idle timeout here)');
     const res = await fetch(logoutUrl({ id_token_hint: idToken }), { redirect: 'manual' });
     assert.equal(res.status, 200);
@@ -210,7 +200,7 @@ describe('RP-initiated logout refuses what does not prove the client asks', () =
     assert.match(page, /Sign out\?/);
     assert.ok(await live(token), 'asking signs nobody out');
 
-    const forged = await browser.fetch(`${server.url}/oauth/logout`, {
+    const forged = await browser.fetch(`${s.server.url}/oauth/logout`, {
       method: 'POST', headers: { ...crossSite, 'content-type': 'application/x-www-form-urlencoded' }, body: 'confirm=guess',
     });
     assert.equal(forged.status, 400);
@@ -218,7 +208,7 @@ describe('RP-initiated logout refuses what does not prove the client asks', () =
 
     const fields = formFields(page);
     assert.ok(fields.confirm, 'the page carries its proof');
-    const confirmed = await browser.fetch(`${server.url}/oauth/logout`, {
+    const confirmed = await browser.fetch(`${s.server.url}/oauth/logout`, {
       method: 'POST', headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields),
     });
     assert.equal(confirmed.status, 200);
@@ -233,17 +223,11 @@ describe('RP-initiated logout refuses what does not prove the client asks', () =
 });
 
 describe('credentials that outlive what they stood for', () => {
-  let server: TestServer;
-  let call: ReturnType<typeof api>;
-  before(async () => {
-    server = await startTestServer();
-    call = api(server.url);
-  });
-  after(() => server.stop());
-  const live = async (token: string) => (await call('HEAD', '/api/v2/tokens/me', token)).status === 200;
+  const s = serverPerSuite();
+  const live = async (token: string) => (await s.call('HEAD', '/api/v2/tokens/me', token)).status === 200;
 
   test('a code used twice: the second use is refused and the tokens of the first are revoked (RFC 6749 §4.1.2)', async () => {
-    const step = await authorizeCode(server.url, new Browser(), { clientId: 'desktop-app' }, agent);
+    const step = await authorizeCode(s.server.url, new Browser(), { clientId: 'desktop-app' }, agent);
     const first = await exchangeCode(step);
     assert.ok(await live(first.access_token));
     await assert.rejects(exchangeCode(step), (err: any) => err.error === 'invalid_grant');
@@ -251,56 +235,56 @@ describe('credentials that outlive what they stood for', () => {
   });
 
   test('an admin resetting a password ends every token of the user', async () => {
-    const token = (await signIn(server.url, new Browser(), { clientId: 'desktop-app' }, { username: 'agent2@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
-    const userId = (await call('GET', '/api/v2/tokens/me', token)).body.user.id;
-    const reset = await call('PATCH', `/api/v2/users/${userId}`, await automationToken(server.url, DEMO_SECRET), { password: DEMO_PASSWORD });
+    const token = (await signIn(s.server.url, new Browser(), { clientId: 'desktop-app' }, { username: 'agent2@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
+    const userId = (await s.call('GET', '/api/v2/tokens/me', token)).body.user.id;
+    const reset = await s.call('PATCH', `/api/v2/users/${userId}`, await automationToken(s.server.url, DEMO_SECRET), { password: DEMO_PASSWORD });
     assert.equal(reset.status, 200);
     assert.equal(await live(token), false);
-    const name = await call('PATCH', `/api/v2/users/${userId}`, await automationToken(server.url, DEMO_SECRET), { name: 'Blake A.' });
+    const name = await s.call('PATCH', `/api/v2/users/${userId}`, await automationToken(s.server.url, DEMO_SECRET), { name: 'Blake A.' });
     assert.equal(name.status, 200, 'a change without a password ends nothing');
   });
 
   test("a client's secret can be rotated: the new one works, the old one no longer does", async () => {
-    const admin = await automationToken(server.url, DEMO_SECRET);
-    const rotated = await call('POST', '/api/v2/oauth/clients/crm-backend/secret', admin);
+    const admin = await automationToken(s.server.url, DEMO_SECRET);
+    const rotated = await s.call('POST', '/api/v2/oauth/clients/crm-backend/secret', admin);
     assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
     assert.match(rotated.body.secret, /.{20,}/);
-    const grant = (secret: string) => fetch(`${server.url}/oauth/token`, {
+    const grant = (secret: string) => fetch(`${s.server.url}/oauth/token`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`crm-backend:${secret}`).toString('base64')}` },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'lsrt_none' }),
     });
     assert.equal((await grant(DEMO_SECRET)).status, 401, 'the old secret is refused');
     assert.equal((await grant(rotated.body.secret)).status, 400, 'the new one authenticates (the refresh token itself is bogus)');
-    assert.equal((await call('POST', '/api/v2/oauth/clients/desktop-app/secret', admin)).status, 400, 'a public client has none');
-    assert.equal((await call('GET', '/api/v2/oauth/clients/crm-backend', admin)).body.secret, undefined, 'never shown again');
+    assert.equal((await s.call('POST', '/api/v2/oauth/clients/desktop-app/secret', admin)).status, 400, 'a public client has none');
+    assert.equal((await s.call('GET', '/api/v2/oauth/clients/crm-backend', admin)).body.secret, undefined, 'never shown again');
   });
 
   test('pages carry security headers; the embeddable demo widget allows only its CRM host; the API answers stay lean', async () => {
     for (const path of ['/admin', '/oauth/logout']) {
-      const res = await fetch(server.url + path);
+      const res = await fetch(s.server.url + path);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
       assert.equal(res.headers.get('referrer-policy'), 'same-origin', path);
     }
-    const admin = await fetch(`${server.url}/admin`);
+    const admin = await fetch(`${s.server.url}/admin`);
     assert.match(admin.headers.get('content-security-policy')!, /frame-ancestors 'self'/);
     assert.equal(admin.headers.get('x-frame-options'), 'SAMEORIGIN');
-    const widget = await fetch(`${server.url}/demo/embedded`);
+    const widget = await fetch(`${s.server.url}/demo/embedded`);
     assert.equal(widget.headers.get('x-frame-options'), null);
-    assert.match(widget.headers.get('content-security-policy')!, new RegExp(`frame-ancestors 'self' ${server.crmUrl ? new URL(server.crmUrl).origin : ''}`));
-    const login = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({ client_id: 'desktop-app', redirect_uri: 'http://127.0.0.1:9/callback', response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })}`);
+    assert.match(widget.headers.get('content-security-policy')!, new RegExp(`frame-ancestors 'self' ${s.server.crmUrl ? new URL(s.server.crmUrl).origin : ''}`));
+    const login = await fetch(`${s.server.url}/oauth/authorize?${new URLSearchParams({ client_id: 'desktop-app', redirect_uri: 'http://127.0.0.1:9/callback', response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })}`);
     assert.equal(login.status, 200);
     assert.match(login.headers.get('content-security-policy')!, /frame-ancestors 'self'/, 'the login form is not framed by other sites');
     assert.equal(login.headers.get('x-content-type-options'), 'nosniff');
-    assert.equal((await fetch(`${server.url}/.well-known/openid-configuration`)).headers.get('content-security-policy'), null);
+    assert.equal((await fetch(`${s.server.url}/.well-known/openid-configuration`)).headers.get('content-security-policy'), null);
   });
 
   test('the data directory and the database (which hold the signing key) are the owner\'s only', () => {
-    assert.equal(statSync(server.dataDir).mode & 0o777, 0o700);
-    for (const name of ['lockstep.sqlite', 'lockstep.sqlite-wal']) assert.equal(statSync(join(server.dataDir, name)).mode & 0o777, 0o600, name);
+    assert.equal(statSync(s.server.dataDir).mode & 0o777, 0o700);
+    for (const name of ['lockstep.sqlite', 'lockstep.sqlite-wal']) assert.equal(statSync(join(s.server.dataDir, name)).mode & 0o777, 0o600, name);
   });
 
   test('each demo user has a salt of its own', async () => {
-    const hashes = (await server.authority.store.listUsers('demo')).map((u) => u.passwordHash);
+    const hashes = (await s.server.authority.store.listUsers('demo')).map((u) => u.passwordHash);
     assert.equal(new Set(hashes).size, hashes.length);
   });
 });
@@ -345,22 +329,14 @@ describe('loopback redirect URIs', () => {
 });
 
 describe('limits: what one sign-in, user or token can grow to', () => {
-  const clock = new ManualClock(Date.now());
-  let server: TestServer;
-  let call: ReturnType<typeof api>;
-  const skew = () => (clock.now() - Date.now()) / 1000;
-  before(async () => {
-    server = await startTestServer({ clock });
-    call = api(server.url);
-  });
-  after(() => server.stop());
+  const s = serverPerSuite();
 
   test(`one browser sign-in mints at most ${LIMITS.accessTokensPerSignInSession} live access tokens; then a clear 429`, async () => {
     const browser = new Browser();
-    await signIn(server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: skew() }, agent);
-    for (let i = 1; i < LIMITS.accessTokensPerSignInSession; i++) await exchangeCode(await authorizeCode(server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: skew() }));
-    const over = await authorizeCode(server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: skew() });
-    const res = await fetch(`${server.url}/oauth/token`, {
+    await signIn(s.server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: s.skew() }, agent);
+    for (let i = 1; i < LIMITS.accessTokensPerSignInSession; i++) await exchangeCode(await authorizeCode(s.server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: s.skew() }));
+    const over = await authorizeCode(s.server.url, browser, { clientId: 'desktop-app', clockSkewSeconds: s.skew() });
+    const res = await fetch(`${s.server.url}/oauth/token`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'desktop-app', code: over.code, redirect_uri: over.redirectUri, code_verifier: over.verifier }),
     });
@@ -372,10 +348,10 @@ describe('limits: what one sign-in, user or token can grow to', () => {
     const perToken = 20;
     let made = 0;
     while (made < LIMITS.channelsPerUser) {
-      const token = (await signIn(server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: skew() }, { username: 'agent2@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
-      for (let i = 0; i < perToken && made < LIMITS.channelsPerUser; i++, made++) assert.equal((await call('POST', '/api/v2/notifications/channels', token)).status, 200);
+      const token = (await signIn(s.server.url, new Browser(), { clientId: 'agent-desktop', clockSkewSeconds: s.skew() }, { username: 'agent2@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
+      for (let i = 0; i < perToken && made < LIMITS.channelsPerUser; i++, made++) assert.equal((await s.call('POST', '/api/v2/notifications/channels', token)).status, 200);
       if (made === LIMITS.channelsPerUser) {
-        const refused = await call('POST', '/api/v2/notifications/channels', token);
+        const refused = await s.call('POST', '/api/v2/notifications/channels', token);
         assert.equal(refused.status, 429);
         assert.equal(refused.body.code, 'too.many.requests');
         assert.match(refused.body.message, /notification channels/);
@@ -384,27 +360,27 @@ describe('limits: what one sign-in, user or token can grow to', () => {
   });
 
   test(`an access token makes at most ${LIMITS.requestsPerTokenPerMinute} API requests a minute`, async () => {
-    const token = (await signIn(server.url, new Browser(), { clientId: 'desktop-app', clockSkewSeconds: skew() }, { username: 'supervisor@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
+    const token = (await signIn(s.server.url, new Browser(), { clientId: 'desktop-app', clockSkewSeconds: s.skew() }, { username: 'supervisor@demo.test', password: DEMO_PASSWORD })).tokens.access_token;
     const statuses = new Map<number, number>();
     for (let batch = 0; batch < LIMITS.requestsPerTokenPerMinute / 100 + 1; batch++) {
       await Promise.all(Array.from({ length: 100 }, async () => {
-        const status = (await fetch(`${server.url}/api/v2/tokens/me?preserveIdleTTL=true`, { headers: { authorization: `Bearer ${token}` } })).status;
+        const status = (await fetch(`${s.server.url}/api/v2/tokens/me?preserveIdleTTL=true`, { headers: { authorization: `Bearer ${token}` } })).status;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }));
     }
     assert.equal(statuses.get(200), LIMITS.requestsPerTokenPerMinute, JSON.stringify([...statuses]));
     assert.equal(statuses.get(429), 100);
-    const refused = await call('GET', '/api/v2/tokens/me', token);
+    const refused = await s.call('GET', '/api/v2/tokens/me', token);
     assert.deepEqual([refused.status, refused.body.code], [429, 'too.many.requests']);
-    const other = (await signIn(server.url, new Browser(), { clientId: 'desktop-app', clockSkewSeconds: skew() }, agent)).tokens.access_token;
-    assert.equal((await call('HEAD', '/api/v2/tokens/me', other)).status, 200, 'another token is not slowed');
+    const other = (await signIn(s.server.url, new Browser(), { clientId: 'desktop-app', clockSkewSeconds: s.skew() }, agent)).tokens.access_token;
+    assert.equal((await s.call('HEAD', '/api/v2/tokens/me', other)).status, 200, 'another token is not slowed');
   });
 
   test('memory follows the tokens tracked: revoked tokens leave the idle expirer\'s queue too, not a day later', async () => {
-    const { authority } = server;
-    const agentToken = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent)).tokens.access_token;
-    const userId = (await call('GET', '/api/v2/tokens/me', agentToken)).body.user.id;
-    const now = clock.now();
+    const { authority } = s.server;
+    const agentToken = (await signIn(s.server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: s.skew() }, agent)).tokens.access_token;
+    const userId = (await s.call('GET', '/api/v2/tokens/me', agentToken)).body.user.id;
+    const now = s.clock.now();
     for (let i = 0; i < 3000; i++) {
       const record = {
         id: `bulk-${i}`, hash: `bulk-hash-${i}`, orgId: 'demo', userId, clientId: 'crm-embedded', sessionId: null, grantId: `bulk-grant-${i}`,
@@ -413,26 +389,26 @@ describe('limits: what one sign-in, user or token can grow to', () => {
       await authority.store.saveAccessToken(record);
       await authority.tokens.add(record);
     }
-    assert.equal((await call('DELETE', `/api/v2/tokens/${userId}`, await automationToken(server.url, DEMO_SECRET))).status, 204);
-    clock.advance(LIFETIMES.revokedTokenInMemoryMs + 1000);
+    assert.equal((await s.call('DELETE', `/api/v2/tokens/${userId}`, await automationToken(s.server.url, DEMO_SECRET))).status, 204);
+    s.clock.advance(LIFETIMES.revokedTokenInMemoryMs + 1000);
     await authority.expirer.sweep();
     const tracked = authority.tokens.size;
     assert.ok(tracked < 1000, `the revoked tokens left the cache (${tracked} tracked)`);
-    await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent);
+    await signIn(s.server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: s.skew() }, agent);
     assert.ok(authority.expirer.queued <= 1.25 * authority.tokens.size + 1024, `queue ${authority.expirer.queued} for ${authority.tokens.size} tokens`);
   });
 
   test('the retention job purges what expired or ended past the grace period, nothing live', async () => {
-    const token = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent)).tokens.access_token;
-    const ended = (await signIn(server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: skew() }, agent)).tokens.access_token;
-    assert.equal((await call('DELETE', '/api/v2/tokens/me', ended)).status, 204);
-    const nothingYet = await server.authority.retention.purge();
+    const token = (await signIn(s.server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: s.skew() }, agent)).tokens.access_token;
+    const ended = (await signIn(s.server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: s.skew() }, agent)).tokens.access_token;
+    assert.equal((await s.call('DELETE', '/api/v2/tokens/me', ended)).status, 204);
+    const nothingYet = await s.server.authority.retention.purge();
     assert.equal(nothingYet.accessTokens, 0, 'within the grace period nothing goes');
-    clock.advance(RETENTION_GRACE_MS + 24 * 3600_000); // past every lifetime here (code 60 s, sign-in 12 h, token 24 h), and the grace
-    const purged = await server.authority.retention.purge();
+    s.clock.advance(RETENTION_GRACE_MS + 24 * 3600_000); // past every lifetime here (code 60 s, sign-in 12 h, token 24 h), and the grace
+    const purged = await s.server.authority.retention.purge();
     assert.ok(purged.accessTokens >= 1 && purged.authCodes >= 1 && purged.signInSessions >= 1, JSON.stringify(purged));
-    assert.equal((await call('HEAD', '/api/v2/tokens/me', ended)).status, 401, 'a purged token is still refused');
-    assert.equal((await call('HEAD', '/api/v2/tokens/me', token)).status, 401, 'expired by now, and purged');
+    assert.equal((await s.call('HEAD', '/api/v2/tokens/me', ended)).status, 401, 'a purged token is still refused');
+    assert.equal((await s.call('HEAD', '/api/v2/tokens/me', token)).status, 401, 'expired by now, and purged');
   });
 });
 
