@@ -3,15 +3,11 @@
 // (the load generator, which must not share this event loop) the URL and the raw tokens, and answers
 // {type:'memory'} with process.memoryUsage() after a full GC (fork with --expose-gc).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { configFromEnv } from '../src/config.ts';
 import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
-import { startServer } from '../src/server.ts';
 import type { AccessToken, User } from '../src/store/records.ts';
-import type { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { startBenchServer } from './bench-kit.ts';
 
 export interface FanoutReady {
   type: 'ready';
@@ -33,13 +29,7 @@ const USERS = Number(process.env.FANOUT_USERS ?? 5000);
 const ORG = 'demo';
 const CLIENTS = ['agent-desktop', 'crm-embedded'] as const;
 
-const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-bench-fanout-'));
-const server = await startServer(configFromEnv({
-  PORT: '0', LOCKSTEP_DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-  LOCKSTEP_DEMO_PASSWORD: 'bench-password', LOCKSTEP_DEMO_CLIENT_SECRET: 'bench-secret',
-}));
-const { authority } = server;
-const store = authority.store as SqliteStore;
+const { dataDir, server, authority, store } = await startBenchServer('fanout');
 
 // crm-backend's back-channel logout URI points at the demo's 127.0.0.1:8080 (whatever runs there, if
 // anything). Here it points at a local receiver that answers 200, so each universal logout still

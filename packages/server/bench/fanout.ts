@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { FanoutMemory, FanoutReady } from './fanout-server.ts';
+import { pool } from './bench-kit.ts';
 
 export interface FanoutResult {
   users: number;
@@ -37,16 +38,6 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs `fn` over `items` with at most `n` at a time. */
-async function pool<T>(items: T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
-}
 
 /** One HTTP call with node:http (its agent can be destroyed, so no idle keep-alive sockets stay on the server). */
 function call(agent: Agent, method: string, url: string, token: string): Promise<{ status: number; body: string; doneAt: number }> {

@@ -3,14 +3,10 @@
 // does. Over IPC it mints more tokens ({type:'mint'}: the replacements for logged-out ones) and answers
 // {type:'memory'} with process.memoryUsage() after a full GC (fork it with --expose-gc).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { configFromEnv } from '../src/config.ts';
+import { rmSync } from 'node:fs';
 import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
-import { startServer } from '../src/server.ts';
 import type { AccessToken, User } from '../src/store/records.ts';
-import type { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { startBenchServer } from './bench-kit.ts';
 
 export interface SoakReady {
   type: 'ready';
@@ -34,13 +30,7 @@ export type SoakRequest = { type: 'mint'; id: number; count: number } | { type: 
 const USERS = Number(process.env.SOAK_USERS ?? 10_000);
 const ORG = 'demo';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-bench-soak-'));
-const server = await startServer(configFromEnv({
-  PORT: '0', LOCKSTEP_DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-  LOCKSTEP_DEMO_PASSWORD: 'bench-password', LOCKSTEP_DEMO_CLIENT_SECRET: 'bench-secret',
-}));
-const { authority } = server;
-const store = authority.store as SqliteStore;
+const { dataDir, server, authority, store } = await startBenchServer('soak');
 
 const users: User[] = [];
 const now = Date.now();

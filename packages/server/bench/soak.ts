@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { SoakMemory, SoakMinted, SoakReady, SoakRequest } from './soak-server.ts';
 import { LIFETIMES } from '../src/core/lifetimes.ts';
+import { pool } from './bench-kit.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -93,15 +94,6 @@ function call(method: string, url: string, token: string): Promise<{ status: num
     req.on('error', reject);
     req.end();
   });
-}
-async function pool<T>(items: T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
 }
 
 interface Chan {

@@ -1,0 +1,27 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromEnv } from '../src/config.ts';
+import { startServer } from '../src/server.ts';
+import type { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+
+/** The real server on an ephemeral port and a temporary data directory, demo seeded, for a bench's server process. */
+export async function startBenchServer(name: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), `lockstep-bench-${name}-`));
+  const server = await startServer(configFromEnv({
+    PORT: '0', LOCKSTEP_DATA_DIR: dataDir, LOG_LEVEL: 'warn',
+    LOCKSTEP_DEMO_PASSWORD: 'bench-password', LOCKSTEP_DEMO_CLIENT_SECRET: 'bench-secret',
+  }));
+  return { dataDir, server, authority: server.authority, store: server.authority.store as SqliteStore };
+}
+
+/** Runs `fn` over `items` with at most `n` at a time. */
+export async function pool<T>(items: T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  }));
+}
