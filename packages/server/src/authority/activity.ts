@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { LiveToken } from '../core/live-token.ts';
 import type { Store } from '../store/store.ts';
 import type { OrgSettingsCache } from './org-settings.ts';
+import { pathParts } from '../core/path-pattern.ts';
 
 export const ACTIVITY_FLUSH_MS = 1000;
 
@@ -32,8 +33,8 @@ export class ActivityRecorder {
     if (request.headers['lockstep-activity'] === 'background') return false;
     const excluded = this.settings.peek(token.orgId)?.excluded;
     if (!excluded?.length) return true;
-    const path = url.split('?', 1)[0]!;
-    return !excluded.some((pattern) => pattern.matches(path));
+    const parts = pathParts(url.split('?', 1)[0]!);
+    return !excluded.some((pattern) => pattern.matches(parts));
   }
 
   record(token: LiveToken, now: number): void {

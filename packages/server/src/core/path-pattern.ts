@@ -3,8 +3,12 @@ import { BadRequest } from './errors.ts';
 /** A compiled excluded-path pattern: `matches` runs in time linear in the path for a given pattern, no regular expression. */
 export interface PathPattern {
   readonly source: string;
-  matches(path: string): boolean;
+  /** `parts`: the request path split once by `pathParts`, for every pattern of the org. */
+  matches(parts: readonly string[]): boolean;
 }
+
+/** A request path in segments; a trailing slash is ignored. */
+export const pathParts = (path: string): string[] => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/');
 
 const ALLOWED = /^\/api\/[A-Za-z0-9\-._~*/{}]*$/;
 export const MAX_PATTERN_LENGTH = 200;
@@ -21,8 +25,7 @@ export function compilePathPattern(source: string): PathPattern {
   const segments = (deep ? source.slice(0, -3) : source).split('/').map(segmentMatcher);
   return {
     source,
-    matches(path) {
-      const parts = (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/');
+    matches(parts) {
       if (deep ? parts.length < segments.length : parts.length !== segments.length) return false;
       for (let i = 0; i < segments.length; i++) if (!segments[i]!(parts[i]!)) return false;
       return true;
