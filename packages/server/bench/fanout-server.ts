@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
-import type { AccessToken, User } from '../src/store/records.ts';
+import type { AccessToken, User } from '../src/core/records.ts';
 import { startBenchServer } from './bench-kit.ts';
 
 export interface FanoutReady {
@@ -71,12 +71,12 @@ store.db.transaction(() => {
   for (const u of users) void store.createUser(u);
   for (const r of records) void store.saveAccessToken(r);
 })();
-for (const r of records) await authority.tokens.add(r); // the hot-path cache knows them, as if just issued
+for (const r of records) await authority.ledger.track(r); // the hot-path cache knows them, as if just issued
 await authority.settings.save(ORG, { ...(await authority.settings.get(ORG)), universalLogout: true });
 
 function memory(): FanoutMemory {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
-  return { type: 'memory', usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.tokens.size, backchannelLogouts };
+  return { type: 'memory', usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.ledger.trackedCount, backchannelLogouts };
 }
 
 process.on('message', (m: { type?: string }) => {

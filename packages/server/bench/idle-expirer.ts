@@ -9,7 +9,7 @@ import { InProcessBus } from '../src/bus/in-process-bus.ts';
 import { configFromEnv } from '../src/config.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { sha256 } from '../src/core/secrets.ts';
-import { DEFAULT_ORG_SETTINGS, type AccessToken } from '../src/store/records.ts';
+import { DEFAULT_ORG_SETTINGS, type AccessToken } from '../src/core/records.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 
 export interface ExpirerResult {
@@ -57,17 +57,17 @@ export async function idleExpirer(log: (s: string) => void, count = 100_000): Pr
 
   const before = heapUsed();
   const addStart = Date.now();
-  for (const r of records) await authority.tokens.add(r);
+  for (const r of records) await authority.ledger.track(r);
   log(`  tracking took ${Date.now() - addStart} ms; first deadline in ${start - Date.now()} ms`);
   const bytesPerToken = Math.round((heapUsed() - before) / count);
   log(`  ${count} tokens tracked, ${bytesPerToken} bytes each (cache entry + heap entry)`);
 
   const lateness: number[] = [];
-  authority.expirer.onExpired = (_t, deadline, noticedAt) => lateness.push(noticedAt - deadline);
-  authority.expirer.start();
+  authority.ledger.onExpired = (_t, deadline, noticedAt) => lateness.push(noticedAt - deadline);
+  authority.ledger.start();
   const giveUp = Date.now() + 60_000;
   while (lateness.length < count && Date.now() < giveUp) await sleep(250);
-  await authority.expirer.stop();
+  await authority.ledger.stop();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   if (lateness.length < count) throw new Error(`only ${lateness.length} of ${count} tokens expired within 60 s`);

@@ -3,9 +3,10 @@
 // does. Over IPC it mints more tokens ({type:'mint'}: the replacements for logged-out ones) and answers
 // {type:'memory'} with process.memoryUsage() after a full GC (fork it with --expose-gc).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
-import type { AccessToken, User } from '../src/store/records.ts';
+import type { AccessToken, User } from '../src/core/records.ts';
 import { startBenchServer } from './bench-kit.ts';
 
 export interface SoakReady {
@@ -24,6 +25,10 @@ export interface SoakMemory {
   usage: NodeJS.MemoryUsage;
   channels: number;
   liveTokens: number;
+  /** Resident memory split by kind, from /proc/self/smaps_rollup (Linux only): anonymous (heap, malloc) vs file-backed (code, mapped files). */
+  residentKb?: { anonymous: number; file: number };
+  /** Committed bytes per V8 heap space (old_space, large_object_space, …). */
+  heapSpaces: Record<string, number>;
 }
 export type SoakRequest = { type: 'mint'; id: number; count: number } | { type: 'memory'; id: number };
 
@@ -62,16 +67,27 @@ async function mint(count: number): Promise<string[]> {
   store.db.transaction(() => {
     for (const r of records) void store.saveAccessToken(r);
   })();
-  for (const r of records) await authority.tokens.add(r);
+  for (const r of records) await authority.ledger.track(r);
   return raw;
 }
 
 const tokens = await mint(USERS);
 
+function residentKb(): SoakMemory['residentKb'] {
+  try {
+    const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+    return { anonymous: field('Anonymous'), file: field('Rss') - field('Anonymous') };
+  } catch {
+    return undefined;
+  }
+}
+
 process.on('message', (m: SoakRequest) => {
   if (m?.type === 'memory') {
     for (let i = 0; i < 3; i++) globalThis.gc?.();
-    process.send!({ type: 'memory', id: m.id, usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.tokens.size } satisfies SoakMemory);
+    process.send!({ type: 'memory', id: m.id, usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.ledger.trackedCount, residentKb: residentKb(),
+      heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])) } satisfies SoakMemory);
   } else if (m?.type === 'mint') {
     void mint(m.count).then((minted) => process.send!({ type: 'minted', id: m.id, tokens: minted } satisfies SoakMinted));
   }

@@ -253,7 +253,7 @@ const samples: { at: number; m: SoakMemory }[] = [];
 async function report(label = '') {
   const m = await memory();
   samples.push({ at: elapsedS(), m });
-  log(`[${elapsedS().toFixed(0).padStart(5)} s] rss ${mb(m.usage.rss).padStart(9)}, heap ${mb(m.usage.heapUsed).padStart(8)} (+external ${mb(m.usage.external)}), ` +
+  log(`[${elapsedS().toFixed(0).padStart(5)} s] rss ${mb(m.usage.rss).padStart(9)}, heap ${mb(m.usage.heapUsed).padStart(8)} of ${mb(m.usage.heapTotal)} (+external ${mb(m.usage.external)})${m.residentKb ? `, anon ${mb(m.residentKb.anonymous * 1024)} + file ${mb(m.residentKb.file * 1024)}` : ''}, ` +
     `open channels ${open.size} (server ${m.channels}, live tokens ${m.liveTokens}), logouts ${stats.logouts}, events received ${stats.eventsReceived}/${stats.eventsExpected}, ` +
     `lost ${stats.lost}${label ? `  ${label}` : ''}`);
   return m;
@@ -301,6 +301,7 @@ log(`  server memory after warm-up → end (after full GC):`);
 log(`    heap used  ${mb(warm.usage.heapUsed)} → ${mb(end.usage.heapUsed)}  (${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} %)`);
 log(`    rss        ${mb(warm.usage.rss)} → ${mb(end.usage.rss)}  (${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} %)`);
 log(`    external   ${mb(warm.usage.external)} → ${mb(end.usage.external)}`);
+log(`    V8 heap committed, by space: ${Object.keys(end.heapSpaces).map((k) => `${k} ${mb(warm!.heapSpaces[k] ?? 0)} → ${mb(end.heapSpaces[k]!)}`).join(', ')}`);
 log(`  token_revoked events: expected ${stats.eventsExpected}, received ${stats.eventsReceived}, lost ${lost}`);
 log(`  logged-out channels not closed with 4001: ${stats.notClosed4001}; stray token_revoked on other channels: ${stats.strayEvents}; ` +
   `unexpected closes: ${stats.unexpectedCloses}; channel open failures: ${stats.openFailures}`);

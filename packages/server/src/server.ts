@@ -67,8 +67,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
     const port = new URL(await crm.listen({ port: config.demoCrmPort!, host: config.host })).port;
     crmUrl = `http://${crmHostName(issuer)}:${port}/`;
   }
-  authority.activity.start();
-  authority.expirer.start();
+  authority.ledger.start();
   authority.hub.start();
   authority.backchannel.start();
   authority.retention.start();
@@ -87,8 +86,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
         await http.close();
         authority.retention.stop();
         await authority.backchannel.stop();
-        await authority.expirer.stop();
-        await authority.activity.stop();
+        await authority.ledger.stop();
         await bus.close();
         await store.close();
       })()),

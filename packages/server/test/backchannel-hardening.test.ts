@@ -23,7 +23,7 @@ import { decodeJwt } from 'jose';
 import { ManualClock } from '../src/core/clock.ts';
 import { hashPassword, sha256 } from '../src/core/secrets.ts';
 import type { Lookup } from '../src/core/backchannel-address.ts';
-import { DEFAULT_ORG_SETTINGS, type Client } from '../src/store/records.ts';
+import { DEFAULT_ORG_SETTINGS, type Client } from '../src/core/records.ts';
 import type { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { api } from './helpers/api.ts';
 import { BackchannelReceiver } from './helpers/backchannel-receiver.ts';

@@ -387,15 +387,15 @@ describe('limits: what one sign-in, user or token can grow to', () => {
         scope: 'openid', issuedAt: now, expiresAt: now + 86_400_000, lastActivityAt: now, revokedAt: null, revokeReason: null,
       };
       await authority.store.saveAccessToken(record);
-      await authority.tokens.add(record);
+      await authority.ledger.track(record);
     }
     assert.equal((await s.call('DELETE', `/api/v2/tokens/${userId}`, await automationToken(s.server.url, DEMO_SECRET))).status, 204);
     s.clock.advance(LIFETIMES.revokedTokenInMemoryMs + 1000);
-    await authority.expirer.sweep();
-    const tracked = authority.tokens.size;
+    await authority.ledger.sweep();
+    const tracked = authority.ledger.trackedCount;
     assert.ok(tracked < 1000, `the revoked tokens left the cache (${tracked} tracked)`);
     await signIn(s.server.url, new Browser(), { clientId: 'crm-embedded', clockSkewSeconds: s.skew() }, agent);
-    assert.ok(authority.expirer.queued <= 1.25 * authority.tokens.size + 1024, `queue ${authority.expirer.queued} for ${authority.tokens.size} tokens`);
+    assert.ok(authority.ledger.queuedDeadlines <= 1.25 * authority.ledger.trackedCount + 1024, `queue ${authority.ledger.queuedDeadlines} for ${authority.ledger.trackedCount} tokens`);
   });
 
   test('the retention job purges what expired or ended past the grace period, nothing live', async () => {

@@ -28,7 +28,7 @@ describe('idle deadline header and 401 codes (injected clock)', () => {
   };
   const advance = async (ms: number) => {
     clock.advance(ms);
-    await server.authority.expirer.sweep();
+    await server.authority.ledger.sweep();
   };
   const setTimeoutSettings = async (body: Record<string, unknown>) =>
     assert.equal((await call('PUT', '/api/v2/tokens/timeout', await admin(), body)).status, 200);

@@ -24,7 +24,7 @@ async function setup(timeoutSeconds = 300) {
   const head = async (token: string) => (await fetch(server.url + '/api/v2/tokens/me', { method: 'HEAD', headers: { authorization: `Bearer ${token}` } })).status;
   const advance = async (ms: number) => {
     clock.advance(ms);
-    await server.authority.expirer.sweep();
+    await server.authority.ledger.sweep();
   };
   const as = await discover(server.url);
   const introspect = async (token: string) => {

@@ -207,7 +207,7 @@ describe('org isolation: two orgs on one server', () => {
   test('the demo platform (an interaction feed any user may drive for itself) serves the demo org only', async () => {
     const refused = await call(url, B.user.access, { method: 'PUT', path: '/demo/platform/interactions/call-1', body: { type: 'voice', state: 'connected' } });
     assert.equal(refused.status, 404, await refused.clone().text());
-    assert.equal(server.authority.idle.isExempt(B.user.id), false, 'the org-B user did not exempt itself from the idle timeout');
+    assert.equal(server.authority.ledger.idle.isExempt(B.user.id), false, 'the org-B user did not exempt itself from the idle timeout');
     const demo = await call(url, A.user.access, { method: 'PUT', path: '/demo/platform/interactions/call-1', body: { type: 'voice', state: 'disconnected' } });
     assert.equal(demo.status, 200, 'the demo org keeps its demo');
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DEFAULT_ORG_SETTINGS } from '../src/store/records.ts';
+import { DEFAULT_ORG_SETTINGS } from '../src/core/records.ts';
 import { migrate, MIGRATIONS } from '../src/store/sqlite/migrations.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { runStoreConformance } from './store-conformance.ts';

@@ -12,8 +12,10 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
   DEFAULT_ORG_SETTINGS, type AccessToken, type AuthCode, type Client, type Group, type OrgSettings, type RefreshToken,
   type SignInSession, type User,
-} from '../src/store/records.ts';
-import { StoreConflictError, type RevokedSet, type Store } from '../src/store/store.ts';
+  type RevokedSet,
+} from '../src/core/records.ts';
+import { StoreConflictError, type Store } from '../src/store/store.ts';
+import { storeTruthConformance } from './store-conformance-truth.ts';
 
 export type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
@@ -72,7 +74,7 @@ function authCode(orgId: string, userId: string, sessionId: string, over: Partia
 function accessToken(orgId: string, over: Partial<AccessToken> = {}): AccessToken {
   return {
     id: uid('at'), hash: uid('at-hash'), orgId, userId: null, clientId: 'some-client', sessionId: null, grantId: uid('grant'),
-    scope: 'openid', issuedAt: T0, expiresAt: T0 + 24 * HOUR, lastActivityAt: T0, revokedAt: null, revokeReason: null, ...over,
+    scope: 'openid', issuedAt: T0, expiresAt: T0 + 24 * HOUR, lastActivityAt: T0, idleDeadlineAt: T0, revokedAt: null, revokeReason: null, ...over,
   };
 }
 
@@ -106,6 +108,12 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
     });
     afterEach(async () => {
       await cleanup();
+    });
+
+    storeTruthConformance(() => store, async () => {
+      const o = org();
+      await store.createOrg(o, DEFAULT_ORG_SETTINGS);
+      return o.id;
     });
 
     /** Two orgs, so every org-scoped getter can be asked about the other org's rows. */
@@ -502,23 +510,23 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         for (const t of [t1, t2, t3]) await store.saveAccessToken(t);
 
         await store.recordActivity([
-          { id: t1.id, lastActivityAt: T0 + 5000 },
-          { id: t2.id, lastActivityAt: T0 + 500 },
-          { id: 'no-such-token', lastActivityAt: T0 + 9000 },
+          { id: t1.id, lastActivityAt: T0 + 5000, idleDeadlineAt: T0 + 5000 + 900_000 },
+          { id: t2.id, lastActivityAt: T0 + 500, idleDeadlineAt: T0 + 500 + 900_000 },
+          { id: 'no-such-token', lastActivityAt: T0 + 9000, idleDeadlineAt: T0 + 9000 + 900_000 },
         ]);
         assert.equal((await store.findAccessTokenByHash(t1.hash))!.lastActivityAt, T0 + 5000, 'forward: written');
         assert.equal((await store.findAccessTokenByHash(t2.hash))!.lastActivityAt, T0 + 1000, 'backward: ignored');
         assert.equal((await store.findAccessTokenByHash(t3.hash))!.lastActivityAt, T0 + 1000, 'not in the batch: untouched');
 
-        await store.recordActivity([{ id: t1.id, lastActivityAt: T0 + 4000 }]);
+        await store.recordActivity([{ id: t1.id, lastActivityAt: T0 + 4000, idleDeadlineAt: T0 + 4000 + 900_000 }]);
         assert.equal((await store.findAccessTokenByHash(t1.hash))!.lastActivityAt, T0 + 5000, 'a late, older write-back cannot move it back');
 
-        await store.recordActivity([{ id: t1.id, lastActivityAt: T0 + 6000 }, { id: t1.id, lastActivityAt: T0 + 5500 }]);
+        await store.recordActivity([{ id: t1.id, lastActivityAt: T0 + 6000, idleDeadlineAt: T0 + 6000 + 900_000 }, { id: t1.id, lastActivityAt: T0 + 5500, idleDeadlineAt: T0 + 5500 + 900_000 }]);
         assert.equal((await store.findAccessTokenByHash(t1.hash))!.lastActivityAt, T0 + 6000, 'the newest time in a batch wins');
 
         await store.recordActivity([]);
         const after = await store.findAccessTokenByHash(t1.hash);
-        assert.deepEqual(after, { ...t1, lastActivityAt: T0 + 6000 }, 'nothing but last activity changed');
+        assert.deepEqual(after, { ...t1, lastActivityAt: T0 + 6000, idleDeadlineAt: T0 + 6000 + 900_000 }, 'nothing but last activity and its deadline changed');
       });
     });
 

@@ -158,13 +158,13 @@ describe('channels and the idle timeout (injected clock)', () => {
       server.authority.hub.heartbeat();
       channel.ws.send(JSON.stringify({ message: 'ping' }));
       await channel.next((m) => m.eventBody.message === 'pong' && channel.messages.filter((x) => x.eventBody.message === 'pong').length > i);
-      await server.authority.expirer.sweep();
+      await server.authority.ledger.sweep();
     }
     assert.ok(channel.messages.some((m) => m.topicName === 'channel.metadata' && m.eventBody.message === 'WebSocket Heartbeat'));
     assert.equal(channel.messages.filter(isTokenRevoked).length, 0, '4.5 minutes: still alive');
 
     clock.advance(30_000);
-    await server.authority.expirer.sweep();
+    await server.authority.ledger.sweep();
     const event = await channel.next(isTokenRevoked);
     assert.equal(event.eventBody.reason, 'idle_timeout');
     assert.equal(event.eventBody.initiatingClientId, undefined);
@@ -180,7 +180,7 @@ describe('channels and the idle timeout (injected clock)', () => {
     const event = await channel.next(isTokenRevoked);
     assert.equal(event.eventBody.reason, 'idle_timeout');
     assert.equal((await channel.closed).code, 4001);
-    await server.authority.expirer.sweep();
+    await server.authority.ledger.sweep();
   });
 
   test('a client that connects after its token ended is told why and closed; an unknown channel is closed with 4004', async () => {

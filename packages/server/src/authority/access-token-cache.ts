@@ -1,5 +1,5 @@
 import type { LiveToken } from '../core/live-token.ts';
-import type { AccessToken, RevokeReason } from '../store/records.ts';
+import type { AccessToken, RevokeReason } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 
 /**
@@ -39,14 +39,14 @@ export class AccessTokenCache {
       if (!record) return null;
       const idleTimeoutMs = record.revokedAt == null ? await this.idleTimeoutOf(record) : null;
       if (seen !== this.#revocations) continue;
-      return this.#byHash.get(hash) ?? this.#track({ ...record, idleTimeoutMs, scheduledAt: null });
+      return this.#byHash.get(hash) ?? this.#track(live(record, idleTimeoutMs));
     }
   }
 
-  /** Adds a token just issued or loaded at start. */
-  async add(record: AccessToken): Promise<LiveToken> {
-    const idleTimeoutMs = record.revokedAt == null ? await this.idleTimeoutOf(record) : null;
-    return this.#byHash.get(record.hash) ?? this.#track({ ...record, idleTimeoutMs, scheduledAt: null });
+  /** Adds a token just issued (its idle timeout already resolved) or loaded at start. */
+  async add(record: AccessToken, idleTimeoutMs?: number | null): Promise<LiveToken> {
+    idleTimeoutMs ??= record.revokedAt == null ? await this.idleTimeoutOf(record) : null;
+    return this.#byHash.get(record.hash) ?? this.#track(live(record, idleTimeoutMs));
   }
 
   #track(token: LiveToken): LiveToken {
@@ -88,4 +88,9 @@ export class AccessTokenCache {
       if (!set.size) this.#byUser.delete(token.userId!);
     }
   }
+}
+
+/** The stored deadline is not carried: in memory it follows from last activity and the timeout (`idleDeadline`). */
+function live({ idleDeadlineAt: _stored, ...record }: AccessToken, idleTimeoutMs: number | null): LiveToken {
+  return { ...record, idleTimeoutMs, scheduledAt: null };
 }

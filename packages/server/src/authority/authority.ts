@@ -4,11 +4,8 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../core/clock.ts';
 import { LoginThrottle } from '../core/login-throttle.ts';
 import type { Store } from '../store/store.ts';
-import { AccessTokenCache } from './access-token-cache.ts';
-import { ActivityRecorder } from './activity.ts';
-import { IdleExpirer } from './idle-expirer.ts';
+import { TokenLedger } from './ledger.ts';
 import { Retention } from './retention.ts';
-import { IdleTimeouts } from './idle-timeouts.ts';
 import { OrgSettingsCache } from './org-settings.ts';
 import { SigningKeys } from './signing-keys.ts';
 import { WebOriginRegistry } from './web-origin-registry.ts';
@@ -24,10 +21,8 @@ export interface Authority {
   log: Logger;
   keys: SigningKeys;
   settings: OrgSettingsCache;
-  idle: IdleTimeouts;
-  tokens: AccessTokenCache;
-  activity: ActivityRecorder;
-  expirer: IdleExpirer;
+  /** Every access token's life: admission, endings, idle expiry. */
+  ledger: TokenLedger;
   hub: NotificationHub;
   backchannel: BackchannelDelivery;
   loginThrottle: LoginThrottle;
@@ -51,28 +46,17 @@ export async function createAuthority(parts: {
 }): Promise<Authority> {
   const { store, clock, log, bus } = parts;
   const settings = new OrgSettingsCache(store);
-  const idle = new IdleTimeouts(store, settings);
-  const tokens = new AccessTokenCache(store, (t) => idle.timeoutMsFor(t));
-  const expirer = new IdleExpirer({ store, clock, tokens, bus, log });
-  idle.tokens = tokens;
-  idle.onReschedule = (t) => expirer.schedule(t);
-  tokens.onTrack = (t) => expirer.schedule(t);
-
-  await idle.loadExemptions();
-  for (const record of await store.listLiveAccessTokens(clock.now())) await tokens.add(record);
-
   const keys = await SigningKeys.load(store, clock.now());
+  const backchannel = new BackchannelDelivery({ store, clock, keys, issuer: parts.issuer, log, allow: parts.config.backchannelAllow });
+  const ledger = await TokenLedger.open({ store, bus, clock, log, settings, onBackchannelQueued: () => backchannel.poke() });
   return {
     demoCrmOrigin: () => null,
     ...parts,
     keys,
     hub: new NotificationHub({ bus, clock, log }),
-    backchannel: new BackchannelDelivery({ store, clock, keys, issuer: parts.issuer, log, allow: parts.config.backchannelAllow }),
+    backchannel,
     settings,
-    idle,
-    tokens,
-    activity: new ActivityRecorder(store, settings, (err) => log.error({ err }, 'activity write-back failed')),
-    expirer,
+    ledger,
     loginThrottle: new LoginThrottle(clock),
     webOrigins: new WebOriginRegistry(store),
     retention: new Retention({ store, clock, log }),

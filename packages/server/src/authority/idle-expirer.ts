@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { Bus } from '../bus/events.ts';
 import type { Clock } from '../core/clock.ts';
 import { DeadlineHeap } from '../core/deadline-heap.ts';
 import { idleDeadline, idleExpiresAt, judgeToken, type LiveToken } from '../core/live-token.ts';
-import type { IdleExpiry } from '../store/records.ts';
+import type { IdleExpiry } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
-import { announceRevoked } from './announce.ts';
+import { ACTIVITY_FLUSH_MS } from './activity.ts';
+import type { Ended } from './ledger.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
 
 export const SWEEP_INTERVAL_MS = 200;
@@ -25,13 +25,17 @@ export class IdleExpirer {
   onExpired: (token: LiveToken, deadline: number, noticedAt: number) => void = () => {};
 
   constructor(
-    private readonly deps: { store: Store; clock: Clock; tokens: AccessTokenCache; bus: Bus; log: Logger },
+    private readonly deps: {
+      store: Store; clock: Clock; tokens: AccessTokenCache; log: Logger;
+      announce: (ended: Ended) => Promise<void>;
+      /** Writes this node's pending activity, so the store's deadlines are as late as what this node saw. */
+      flushActivity: () => Promise<void>;
+    },
   ) {}
 
-
   /** (Re)schedules a token at its next event; an earlier entry already queued will reschedule it when it comes due. */
-  schedule(t: LiveToken): void {
-    const at = nextCheck(t);
+  schedule(t: LiveToken, notBefore = 0): void {
+    const at = Math.max(nextCheck(t), notBefore);
     if (t.scheduledAt != null && t.scheduledAt <= at) return;
     t.scheduledAt = at;
     this.#heap.push(at, t);
@@ -73,6 +77,7 @@ export class IdleExpirer {
       else if (t.revokedAt == null && !judgeToken(t, now).live) due.push(t);
       else this.schedule(t);
     }
+    if (due.length) await this.deps.flushActivity();
     for (let i = 0; i < due.length; i += BATCH) {
       try {
         await this.#expire(due.slice(i, i + BATCH), now);
@@ -85,7 +90,7 @@ export class IdleExpirer {
   }
 
   async #expire(batch: LiveToken[], now: number): Promise<void> {
-    const { store, tokens, bus } = this.deps;
+    const { store, tokens, announce } = this.deps;
     const ending = new Set(batch);
     const stillLive = (t: LiveToken) => !ending.has(t) && judgeToken(t, now).live;
     const items: IdleExpiry[] = batch.map((t) => {
@@ -99,13 +104,29 @@ export class IdleExpirer {
     const expired = new Set(await store.expireIdleTokens(items, now));
     for (const item of items) {
       const t = item.token as LiveToken;
-      if (!expired.has(t.id)) continue;
-      await announceRevoked({ tokens, bus }, {
+      if (!expired.has(t.id)) {
+        await this.#confirm(t, now);
+        continue;
+      }
+      await announce({
         orgId: t.orgId, userId: t.userId, reason: 'idle_timeout', initiatingClientId: null, at: now,
         tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }], userOffline: item.setUserOffline,
       });
       this.onExpired(t, item.deadline, now);
     }
+  }
+
+  /**
+   * The store kept a token this node saw as idle: activity elsewhere moved its deadline, an exemption
+   * lifted it, or it ended another way. Memory takes the store's word; a retry waits a flush interval.
+   */
+  async #confirm(t: LiveToken, now: number): Promise<void> {
+    const { store, tokens } = this.deps;
+    const stored = await store.findAccessTokenByHash(t.hash);
+    if (!stored) return tokens.delete(t);
+    if (stored.revokedAt != null) return tokens.markRevoked([t.hash], stored.revokedAt, stored.revokeReason ?? 'revocation');
+    if (stored.lastActivityAt > t.lastActivityAt) t.lastActivityAt = stored.lastActivityAt;
+    this.schedule(t, now + ACTIVITY_FLUSH_MS);
   }
 }
 

@@ -1,10 +1,11 @@
-import { exemptsFromIdleTimeout } from '../core/exemptions.ts';
-import { idleTimeoutSecondsFor } from '../core/idle-policy.ts';
+import { exemptsFromIdleTimeout, idleTimeoutSecondsFor } from '../core/idle-policy.ts';
 import type { LiveToken } from '../core/live-token.ts';
-import type { AccessToken, INTERACTION_STATES, Interaction } from '../store/records.ts';
+import type { AccessToken, INTERACTION_STATES, Interaction } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
 import type { OrgSettingsCache } from './org-settings.ts';
+
+export type InteractionChange = Pick<Interaction, 'userId' | 'id' | 'type'> & { state: (typeof INTERACTION_STATES)[number] };
 
 /**
  * Resolves which idle timeout applies to each token (org setting, group bundles, exemptions)
@@ -50,7 +51,7 @@ export class IdleTimeouts {
    * The interaction feed. While exempt, none of the user's tokens idles out; when the last
    * exempting interaction ends, each token's idle clock restarts from `now`.
    */
-  async interactionChanged(i: Pick<Interaction, 'userId' | 'id' | 'type'> & { state: (typeof INTERACTION_STATES)[number] }, now: number, record: (t: LiveToken, now: number) => void): Promise<void> {
+  async interactionChanged(i: InteractionChange, now: number, record: (t: LiveToken, now: number) => void): Promise<void> {
     const wasExempt = this.isExempt(i.userId);
     const set = this.#exemptingOf(i.userId);
     if (exemptsFromIdleTimeout(i)) set.add(i.id);

@@ -1,4 +1,4 @@
-import type { INTERACTION_STATES, INTERACTION_TYPES } from '../store/records.ts';
+import type { INTERACTION_STATES, INTERACTION_TYPES } from '../core/records.ts';
 import type { Authority } from './authority.ts';
 
 export interface InteractionUpdate {
@@ -14,6 +14,6 @@ export async function applyInteraction(a: Authority, i: InteractionUpdate): Prom
   const now = a.clock.now();
   if (i.state === 'disconnected') await a.store.deleteInteraction(i.userId, i.id);
   else await a.store.saveInteraction({ ...i, state: i.state, updatedAt: now });
-  await a.idle.interactionChanged(i, now, (t, at) => a.activity.record(t, at));
-  return a.idle.isExempt(i.userId);
+  await a.ledger.interactionChanged(i, now);
+  return a.ledger.idle.isExempt(i.userId);
 }

@@ -3,9 +3,8 @@ import { InvalidGrant, OAuthError } from '../core/errors.ts';
 import { LIMITS } from '../core/limits.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
 import { randomToken, sha256, TOKEN_PREFIX } from '../core/secrets.ts';
-import type { AccessToken, Client, RefreshToken, User } from '../store/records.ts';
+import type { AccessToken, Client, RefreshToken, User } from '../core/records.ts';
 import type { Authority } from './authority.ts';
-import { revokeAndAnnounce } from './revoke.ts';
 
 export interface TokenResponse {
   access_token: string;
@@ -53,8 +52,7 @@ export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse
     sessionId: g.sessionId, grantId: g.grantId, scope: g.scope, issuedAt: now, expiresAt: now + ttlMs,
     lastActivityAt: now, revokedAt: null, revokeReason: null,
   };
-  await a.store.saveAccessToken(record);
-  await a.tokens.add(record);
+  await a.ledger.issue(record);
   const response: TokenResponse = { access_token: raw, token_type: 'Bearer', expires_in: Math.floor(ttlMs / 1000), scope: g.scope };
 
   if (g.user && g.sessionId && g.withRefreshToken) {
@@ -63,7 +61,7 @@ export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse
     response.refresh_token = rawRefresh;
   }
   if (g.sessionId && !(await sessionLive(a, g.sessionId, now))) {
-    await revokeAndAnnounce(a, { grantId: g.grantId }, { orgId: g.client.orgId, userId: g.user?.id ?? null, reason: 'revocation', initiatingClientId: g.client.id });
+    await a.ledger.end({ grantId: g.grantId }, { orgId: g.client.orgId, userId: g.user?.id ?? null, reason: 'revocation', initiatingClientId: g.client.id });
     throw InvalidGrant(SESSION_ENDED);
   }
   if (g.user && hasScope(g.scope, 'openid')) response.id_token = await idToken(a, g, g.user, now);
@@ -95,7 +93,7 @@ function idToken(a: Authority, g: Grant, user: User, now: number): Promise<strin
  */
 export async function refreshTokens(a: Authority, client: Client, rawRefresh: string, requestedScope: string | undefined): Promise<TokenResponse> {
   // Idle expiries due now revoke their grants' refresh tokens: run them before looking.
-  await a.expirer.sweep();
+  await a.ledger.sweep();
   const now = a.clock.now();
   const current = await a.store.findRefreshTokenByHash(sha256(rawRefresh));
   if (!current || current.clientId !== client.id) throw InvalidGrant('The refresh token is not valid for this client');
@@ -115,7 +113,7 @@ export async function refreshTokens(a: Authority, client: Client, rawRefresh: st
   const rawNext = randomToken(TOKEN_PREFIX.refreshToken);
   const rotated = current.rotatedAt == null && (await a.store.rotateRefreshToken(current.id, refreshRecord(grant, rawNext, now), now));
   if (!rotated) {
-    await revokeAndAnnounce(a, { grantId: current.grantId }, {
+    await a.ledger.end({ grantId: current.grantId }, {
       orgId: current.orgId, userId: current.userId, reason: 'refresh_reuse', initiatingClientId: client.id,
     });
     throw InvalidGrant('The refresh token was already used; every token of this grant has been revoked');

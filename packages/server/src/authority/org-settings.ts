@@ -1,5 +1,5 @@
 import { compilePathPattern, type PathPattern } from '../core/path-pattern.ts';
-import { DEFAULT_ORG_SETTINGS, type OrgSettings } from '../store/records.ts';
+import { DEFAULT_ORG_SETTINGS, type OrgSettings } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 
 interface CachedSettings {

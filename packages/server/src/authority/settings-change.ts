@@ -1,4 +1,4 @@
-import type { OrgSettings } from '../store/records.ts';
+import type { OrgSettings } from '../core/records.ts';
 import type { Authority } from './authority.ts';
 import { writeAudit } from './audit.ts';
 
@@ -7,5 +7,5 @@ export async function changeSettings(a: Authority, orgId: string, actor: { userI
   const before = await a.settings.get(orgId);
   await a.settings.save(orgId, next);
   await writeAudit(a.store, a.clock.now(), { orgId, kind: 'settings_changed', userId: actor.userId, clientId: actor.clientId, details: { setting, before, after: next } });
-  await a.idle.reapplyToOrg(orgId);
+  await a.ledger.retimeOrg(orgId);
 }

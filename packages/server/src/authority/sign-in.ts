@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LIFETIMES } from '../core/lifetimes.ts';
 import { DUMMY_PASSWORD_HASH, randomToken, sha256, TOKEN_PREFIX, verifyPassword } from '../core/secrets.ts';
-import type { Client, SignInSession, User } from '../store/records.ts';
+import type { Client, SignInSession, User } from '../core/records.ts';
 import type { Authority } from './authority.ts';
 import { writeAudit } from './audit.ts';
 

@@ -1,4 +1,4 @@
-import type { RevokeReason, RoutingStatus, SystemPresence } from '../store/records.ts';
+import type { RevokeReason, RoutingStatus, SystemPresence } from '../core/records.ts';
 
 /** What nodes tell each other. Handlers must be cheap: they run on the publishing request's path in-process. */
 export type LockstepEvent =

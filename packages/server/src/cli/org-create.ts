@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { hashPassword } from '../core/secrets.ts';
-import { DEFAULT_ORG_SETTINGS } from '../store/records.ts';
+import { DEFAULT_ORG_SETTINGS } from '../core/records.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { openStore } from '../server.ts';
 

@@ -1,8 +1,40 @@
-import type { IdleTimeoutSettings } from '../store/records.ts';
 import { BadRequest, Conflict } from './errors.ts';
+import { pathParts, type PathPattern } from './path-pattern.ts';
+import type { IdleTimeoutSettings, INTERACTION_STATES, INTERACTION_TYPES } from './records.ts';
 
 export const IDLE_TIMEOUT_MAX_SECONDS = 28_800;
 export const HIPAA_MAX_SECONDS = 900;
+
+/** A call made with a token, as the idle policy sees it. */
+export interface TokenUse {
+  method: string;
+  /** The path without its query. */
+  path: string;
+  /** The query without its `?` ('' when none). */
+  query: string;
+  /** The caller said `Lockstep-Activity: background`: polling, not the user. */
+  background: boolean;
+}
+
+const PRESERVE_IDLE_TTL = /(?:^|&)preserveIdleTTL=true(?:&|$)/;
+
+/**
+ * Whether a call resets its token's idle clock: every API call but a heartbeat
+ * (`/api/v2/tokens/me?preserveIdleTTL=true`), a background call, and the org's excluded paths.
+ * Notification-channel traffic never comes here.
+ */
+export function countsAsActivity(use: TokenUse, excluded: readonly PathPattern[] | undefined): boolean {
+  if (use.background) return false;
+  if (use.path === '/api/v2/tokens/me' && PRESERVE_IDLE_TTL.test(use.query)) return false;
+  if (!excluded?.length) return true;
+  const parts = pathParts(use.path);
+  return !excluded.some((pattern) => pattern.matches(parts));
+}
+
+/** A connected or held voice or email interaction, or after-call work, keeps the agent's tokens from idling out. Chat never does. */
+export function exemptsFromIdleTimeout(i: { type: (typeof INTERACTION_TYPES)[number]; state: (typeof INTERACTION_STATES)[number] }): boolean {
+  return i.type !== 'chat' && (i.state === 'connected' || i.state === 'held' || i.state === 'acw');
+}
 
 /**
  * The idle timeout that applies to a token, in seconds, or null when none does.

@@ -1,7 +1,8 @@
-import type { AccessToken } from '../store/records.ts';
+import { TokenRefused, type ApiError } from './errors.ts';
+import type { AccessToken } from './records.ts';
 
 /** An access token as the hot path sees it: the stored record plus what is only kept in memory. */
-export interface LiveToken extends AccessToken {
+export interface LiveToken extends Omit<AccessToken, 'idleDeadlineAt'> {
   /** Idle timeout that applies to this token, or null when none does (resolved from org, groups, exemptions). */
   idleTimeoutMs: number | null;
   /** When the idle expirer will next look at this token (its entry in the deadline heap), or null. */
@@ -37,4 +38,11 @@ export function judgeToken(t: LiveToken, now: number): TokenVerdict {
   const idle = idleDeadline(t);
   if (idle != null && now >= idle) return { live: false, problem: 'idle_timeout', description: 'The access token expired after the idle timeout' };
   return LIVE;
+}
+
+export const unknownToken = (): ApiError => TokenRefused('token.unknown', 'The access token is not known');
+
+/** Why a token is refused, as the stable 401 code (and the revoke reason) clients switch on. */
+export function refusal(token: LiveToken, verdict: Extract<TokenVerdict, { live: false }>): ApiError {
+  return TokenRefused(`token.${verdict.problem}`, verdict.description, verdict.problem === 'revoked' ? token.revokeReason ?? undefined : undefined);
 }

@@ -1,5 +1,4 @@
-import type { BackchannelLogout, Client, RevokeReason } from '../store/records.ts';
-import type { ClientSession, RevokedSet, RevokeSelection } from '../store/store.ts';
+import type { BackchannelLogout, Client, ClientSession, RevokedSet, RevokeReason, RevokeSelection } from './records.ts';
 
 /**
  * A user-initiated logout from one client (DELETE /api/v2/tokens/me, the end-session endpoint):

@@ -1,4 +1,4 @@
-import type { SystemPresence } from '../store/records.ts';
+import type { SystemPresence } from './records.ts';
 
 /**
  * The system presences under the ids Genesys Cloud gives them in every org, so that code written

@@ -1,4 +1,4 @@
-import type { Client } from '../store/records.ts';
+import type { Client } from './records.ts';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', '[::1]'];
 

@@ -1,11 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
-import { Forbidden, TokenRefused, type ApiError } from '../core/errors.ts';
-import { endedVerdict, idleExpiresAt, judgeToken, type LiveToken, type TokenVerdict } from '../core/live-token.ts';
+import type { Admission } from '../authority/ledger.ts';
+import { Forbidden, TokenRefused } from '../core/errors.ts';
+import type { TokenUse } from '../core/idle-policy.ts';
+import { endedVerdict, refusal, type LiveToken } from '../core/live-token.ts';
 import { sha256 } from '../core/secrets.ts';
 import { errorBody } from './error-body.ts';
 import { IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
-import type { Role } from '../store/records.ts';
+import type { Role } from '../core/records.ts';
 
 export interface AuthContext {
   token: LiveToken;
@@ -37,29 +39,26 @@ function isoOf(ms: number): string {
   return lastIso.iso;
 }
 
-/** Why a token is refused, as the stable 401 code (and the revoke reason) clients switch on. */
-export function refusal(token: LiveToken, verdict: Extract<TokenVerdict, { live: false }>): ApiError {
-  return TokenRefused(`token.${verdict.problem}`, verdict.description, verdict.problem === 'revoked' ? token.revokeReason ?? undefined : undefined);
+/** The idle policy's view of a request: method, path, query and whether the caller marked it background. */
+function useOf(request: FastifyRequest): TokenUse {
+  const url = request.url;
+  const q = url.indexOf('?');
+  return {
+    method: request.method, path: q < 0 ? url : url.slice(0, q), query: q < 0 ? '' : url.slice(q + 1),
+    background: request.headers['lockstep-activity'] === 'background',
+  };
 }
 
 /**
- * Hot path: one hash, one map lookup, one in-memory activity mark. Callback-style so a cache
- * hit costs no promise; only a miss reads the store.
+ * Hot path: the ledger admits the token (one hash, one map lookup, one in-memory activity mark).
+ * Callback-style so a cached token costs no promise; only a miss reads the store.
  */
 export function authenticate(a: Authority) {
-  function admit(request: FastifyRequest, reply: FastifyReply, token: LiveToken | null): Error | undefined {
-    if (!token) return TokenRefused('token.unknown', 'The access token is not known');
-    const now = a.clock.now();
-    const verdict = judgeToken(token, now);
-    if (!verdict.live) {
-      // Past its idle deadline but not swept yet: refused now, and the expirer runs at once for the events.
-      if (verdict.problem === 'idle_timeout' && token.revokedAt == null) void a.expirer.sweep();
-      return refusal(token, verdict);
-    }
+  function answer(request: FastifyRequest, reply: FastifyReply, admission: Admission): Error | undefined {
+    if (!admission.admitted) return admission.refusal;
+    const { token } = admission;
     request.auth = { token, orgId: token.orgId, userId: token.userId, clientId: token.clientId };
-    if (a.activity.counts(token, request)) a.activity.record(token, now);
-    const idle = idleExpiresAt(token);
-    if (idle != null) reply.header(IDLE_EXPIRES_HEADER, isoOf(idle));
+    if (admission.idleExpiresAt != null) reply.header(IDLE_EXPIRES_HEADER, isoOf(admission.idleExpiresAt));
     return undefined;
   }
 
@@ -71,10 +70,9 @@ export function authenticate(a: Authority) {
       return done(err as Error);
     }
     if (!raw) return done(TokenRefused('token.missing', 'An access token is required: Authorization: Bearer <token>'));
-    const hash = sha256(raw);
-    const cached = a.tokens.peek(hash);
-    if (cached) return done(admit(request, reply, cached));
-    a.tokens.get(hash).then((token) => done(admit(request, reply, token)), done);
+    const admission = a.ledger.admit(sha256(raw), useOf(request));
+    if (!(admission instanceof Promise)) return done(answer(request, reply, admission));
+    admission.then((result) => done(answer(request, reply, result)), done);
   };
 }
 

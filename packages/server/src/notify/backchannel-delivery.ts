@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { fullJitterDelay } from '../core/backoff.ts';
 import { allowRanges, checkBackchannelUri, type Cidr, type Lookup, type Refusal, type ResolvedAddress, type Vetted } from '../core/backchannel-address.ts';
-import type { BackchannelAttempt, BackchannelLogout, BackchannelResult } from '../store/records.ts';
+import type { BackchannelAttempt, BackchannelLogout, BackchannelResult } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 import type { SigningKeys } from '../authority/signing-keys.ts';
 

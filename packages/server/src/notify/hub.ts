@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Bus, LockstepEvent } from '../bus/events.ts';
-import type { RevokeReason } from '../store/records.ts';
+import type { RevokeReason } from '../core/records.ts';
 import type { Clock } from '../core/clock.ts';
 import { judgeToken, type LiveToken } from '../core/live-token.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';

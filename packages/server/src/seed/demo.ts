@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Authority } from '../authority/authority.ts';
 import { hashPassword, sha256 } from '../core/secrets.ts';
-import { DEFAULT_ORG_SETTINGS, type Client, type Role } from '../store/records.ts';
+import { DEFAULT_ORG_SETTINGS, type Client, type Role } from '../core/records.ts';
 
 export interface DemoCredentials {
   /** Null when the org was seeded earlier with a generated password that we no longer know. */

@@ -1,33 +1,8 @@
 import type {
-  AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings,
-  RefreshToken, RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
+  AccessToken, ActivityUpdate, RevocationLogEntry, AuditEntry, AuditFilter, AuthCode, Client, ClientSession, Group, Org, OrgSettings,
+  RefreshToken, RevokeReason, RevokedSet, RevokeSelection, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
   BackchannelLogout, BackchannelAttempt, RevokeExtras,
-} from './records.ts';
-
-/** Which credentials one revocation ends. Each selection is revoked in one transaction. */
-export type RevokeSelection =
-  /** One access token only (RFC 7009 revocation of an access token). */
-  | { accessTokenId: string }
-  /** Every access and refresh token of one grant: a client's logout, refresh-token reuse. */
-  | { grantId: string }
-  /** Every token a client holds through one sign-in session, and the session itself (RP-initiated logout). */
-  | { signInSessionId: string; clientId: string }
-  /** Every token of a client (the client is being deleted). */
-  | { clientId: string }
-  /** Everything of a user: all tokens of every client and all sign-in sessions (universal logout, admin logoff). */
-  | { userId: string };
-
-export interface RevokedSet {
-  accessTokens: Pick<AccessToken, 'id' | 'hash' | 'orgId' | 'userId' | 'clientId' | 'sessionId' | 'grantId'>[];
-  refreshTokenIds: string[];
-  signInSessionIds: string[];
-}
-
-/** A client and the sign-in session (null: none) a user holds or held credentials of it through. */
-export interface ClientSession {
-  clientId: string;
-  sessionId: string | null;
-}
+} from '../core/records.ts';
 
 /** Raised by create/update when a unique value (user email, client id) is taken. */
 export class StoreConflictError extends Error {
@@ -99,8 +74,17 @@ export interface Store {
   findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
   /** Every unrevoked, unexpired access token: what the idle expirer tracks after a restart. */
   listLiveAccessTokens(now: number): Promise<AccessToken[]>;
-  /** Writes back coalesced activity; a time older than the stored one is ignored. */
-  recordActivity(batch: { id: string; lastActivityAt: number }[]): Promise<void>;
+  /**
+   * Writes back coalesced activity with the idle deadline it gives (null: none applies). An update whose
+   * activity is older than the stored one changes nothing (another node saw later activity); an ended token
+   * is not touched.
+   */
+  recordActivity(batch: ActivityUpdate[]): Promise<void>;
+
+  /** The sequence number of the newest revocation-log entry (0: none yet). */
+  lastRevocationSeq(): Promise<number>;
+  /** Revocation-log entries after `seq`, oldest first: every access token ended by `revoke` or `expireIdleTokens`, in commit order. */
+  revocationsAfter(seq: number, limit: number): Promise<RevocationLogEntry[]>;
 
   saveRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
@@ -111,8 +95,8 @@ export interface Store {
   rotateRefreshToken(previousId: string, next: RefreshToken, now: number): Promise<boolean>;
 
   /**
-   * Revokes everything the selection names that is still live, in one transaction. `extras`
-   * sees what was revoked and names what commits with it: the audit entry, back-channel
+   * Revokes everything the selection names that is still live, in one transaction, appending each
+   * ended access token to the revocation log. `extras` sees what was revoked and names what commits with it: the audit entry, back-channel
    * logouts for the outbox, a user to set offline. All of it or none survives a crash.
    * `extras`' second argument answers, inside the transaction, every (client, sign-in session)
    * the revoked credentials and the sign-in sessions that ended tie their users to: the revoked
@@ -137,7 +121,8 @@ export interface Store {
   recordBackchannelAttempt(id: string, at: number, attempt: BackchannelAttempt): Promise<void>;
 
   /**
-   * One sweep of the idle expirer, in one transaction: revokes each token (reason idle_timeout)
+   * One sweep of the idle expirer, in one transaction: revokes each token whose stored idle deadline has
+   * passed (one moved later or lifted meanwhile keeps it; reason idle_timeout)
    * and its grant's refresh tokens, ends sign-in sessions and sets users offline where the
    * batch says so, and writes one audit entry per token. Tokens already revoked are skipped.
    * Returns the ids of the tokens it expired.
@@ -163,4 +148,5 @@ export interface PurgeCounts {
   authCodes: number;
   signInSessions: number;
   backchannelDeliveries: number;
+  revocationLog: number;
 }

@@ -2,11 +2,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Authority } from '../../authority/authority.ts';
-import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { BadRequest, NotFound } from '../../core/errors.ts';
 import { randomToken, sha256, TOKEN_PREFIX } from '../../core/secrets.ts';
 import { originOf } from '../../core/web-origins.ts';
-import { GRANT_TYPES, ROLES, type Client } from '../../store/records.ts';
+import { GRANT_TYPES, ROLES, type Client } from '../../core/records.ts';
 import { apiErrors, IdParams, Iso, iso, NoContent, page, PageQuery, Paged, type PageRequest } from '../schemas.ts';
 
 const Uri = Type.String({ format: 'uri', maxLength: 2048 });
@@ -105,7 +104,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       const { orgId, clientId } = request.auth;
       const client = await mustGetClient(a, orgId, request.params.id);
       if (client.id === clientId) request.auth.endsOwnToken = true;
-      await revokeAndAnnounce(a, { clientId: client.id }, { orgId, userId: null, reason: 'client_deleted', initiatingClientId: clientId });
+      await a.ledger.end({ clientId: client.id }, { orgId, userId: null, reason: 'client_deleted', initiatingClientId: clientId });
       await a.store.deleteClient(orgId, client.id);
       a.webOrigins.invalidate();
       return reply.code(204).send();

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Authority } from '../../authority/authority.ts';
 import { BadRequest, NotFound } from '../../core/errors.ts';
-import { GROUP_TYPES, GROUP_VISIBILITIES, type Group } from '../../store/records.ts';
+import { GROUP_TYPES, GROUP_VISIBILITIES, type Group } from '../../core/records.ts';
 import { apiErrors, IdParams, Iso, iso, NoContent, page, PageQuery, Paged, type PageRequest } from '../schemas.ts';
 import { userView, UserView } from './users.ts';
 import { changedMeanwhile, checkVersion } from './versions.ts';
@@ -64,7 +64,7 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
     const next = { ...change(group), version: group.version + 1, updatedAt: a.clock.now() };
     if (next.memberIds !== group.memberIds) await checkMembers(a, orgId, next.memberIds);
     if (!(await a.store.updateGroup(next))) throw changedMeanwhile('group', id);
-    if (next.memberIds !== group.memberIds) await a.idle.reapplyToOrg(orgId);
+    if (next.memberIds !== group.memberIds) await a.ledger.retimeOrg(orgId);
     return groupView(next);
   }
 
@@ -83,7 +83,7 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
         rulesVisible: b.rulesVisible ?? false, memberIds, version: 1, createdAt: now, updatedAt: now,
       };
       await a.store.createGroup(group);
-      if (memberIds.length) await a.idle.reapplyToOrg(orgId);
+      if (memberIds.length) await a.ledger.retimeOrg(orgId);
       return reply.code(201).send(groupView(group));
     });
 
@@ -124,7 +124,7 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
   admin.delete<Id>('/api/v2/groups/:id', { schema: { params: IdParams, response: { 204: NoContent, ...apiErrors } } },
     async (request, reply) => {
       if (!(await a.store.deleteGroup(request.auth.orgId, request.params.id))) throw NotFound(`No group ${request.params.id} in this organization`);
-      await a.idle.reapplyToOrg(request.auth.orgId);
+      await a.ledger.retimeOrg(request.auth.orgId);
       return reply.code(204).send();
     });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { changeSettings } from '../../authority/settings-change.ts';
 import { checkIdleSettings, IDLE_TIMEOUT_MAX_SECONDS } from '../../core/idle-policy.ts';
-import { TIMEOUT_UNITS, type IdleTimeoutSettings } from '../../store/records.ts';
+import { TIMEOUT_UNITS, type IdleTimeoutSettings } from '../../core/records.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors } from '../schemas.ts';
 

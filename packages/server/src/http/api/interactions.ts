@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { applyInteraction } from '../../authority/interactions.ts';
-import { INTERACTION_STATES, INTERACTION_TYPES } from '../../store/records.ts';
+import { INTERACTION_STATES, INTERACTION_TYPES } from '../../core/records.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors, Iso, iso } from '../schemas.ts';
 import { mustGetUser } from './users.ts';

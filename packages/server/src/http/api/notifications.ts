@@ -91,7 +91,7 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
       const { token } = request.auth;
       if (token.userId) {
         let open = 0;
-        for (const t of a.tokens.ofUser(token.userId)) open += hub.channelsOf(t.id).length;
+        for (const t of a.ledger.tokensOf(token.userId)) open += hub.channelsOf(t.id).length;
         if (open >= LIMITS.channelsPerUser) throw TooManyRequests(`This user already has ${open} notification channels open; close some first`);
       }
       return view(hub.create(token), a.issuer());

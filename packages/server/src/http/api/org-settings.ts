@@ -5,7 +5,7 @@ import { changeSettings } from '../../authority/settings-change.ts';
 import { NotFound } from '../../core/errors.ts';
 import { checkHipaaCanBeEnabled } from '../../core/idle-policy.ts';
 import { compilePathPattern } from '../../core/path-pattern.ts';
-import type { OrgSettings } from '../../store/records.ts';
+import type { OrgSettings } from '../../core/records.ts';
 import { requireRole } from '../auth-guard.ts';
 import { apiErrors } from '../schemas.ts';
 

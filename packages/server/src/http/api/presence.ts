@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { BadRequest, Forbidden, NotFound } from '../../core/errors.ts';
 import { PRESENCE_DEFINITIONS, presenceDefinitionId, systemPresenceOf } from '../../core/presence-definitions.ts';
-import { ROUTING_STATUSES, SYSTEM_PRESENCES, type SystemPresence, type UserStatus } from '../../store/records.ts';
+import { ROUTING_STATUSES, SYSTEM_PRESENCES, type SystemPresence, type UserStatus } from '../../core/records.ts';
 import { rolesOf } from '../auth-guard.ts';
 import { apiErrors, IdParams, Iso, iso } from '../schemas.ts';
 import { mustGetUser } from './users.ts';

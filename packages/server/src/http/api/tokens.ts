@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { NotFound } from '../../core/errors.ts';
 import { idleExpiresAt } from '../../core/live-token.ts';
 import { userLogout } from '../../core/logout-policy.ts';
@@ -62,7 +61,7 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
       const { token } = request.auth;
       request.auth.endsOwnToken = true;
       const { selection, reason } = userLogout(token.userId, { grantId: token.grantId }, (await a.settings.get(token.orgId)).universalLogout);
-      await revokeAndAnnounce(a, selection, { orgId: token.orgId, userId: token.userId, reason, initiatingClientId: token.clientId });
+      await a.ledger.end(selection, { orgId: token.orgId, userId: token.userId, reason, initiatingClientId: token.clientId });
       return reply.code(204).send();
     });
 
@@ -76,7 +75,7 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
       const user = await a.store.getUser(orgId, request.params.userId);
       if (!user) throw NotFound(`No user ${request.params.userId} in this organization`);
       if (user.id === adminId) request.auth.endsOwnToken = true;
-      await revokeAndAnnounce(a, { userId: user.id }, {
+      await a.ledger.end({ userId: user.id }, {
         orgId, userId: user.id, reason: 'admin_logoff', initiatingClientId: clientId, actor: { userId: adminId, clientId },
       });
       return reply.code(204).send();

@@ -17,7 +17,7 @@ export function userTokenRoutes(admin: FastifyInstance, a: Authority) {
     async function liveTokensOfUser(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
       const now = a.clock.now();
-      const live = [...a.tokens.ofUser(user.id)].filter((t) => judgeToken(t, now).live);
+      const live = [...a.ledger.tokensOf(user.id)].filter((t) => judgeToken(t, now).live);
       return page(live, request.query, (t) => {
         const idle = idleExpiresAt(t);
         return {

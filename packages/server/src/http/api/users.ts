@@ -2,10 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Authority } from '../../authority/authority.ts';
-import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { Conflict, NotFound } from '../../core/errors.ts';
 import { hashPassword } from '../../core/secrets.ts';
-import { ROLES, type User } from '../../store/records.ts';
+import { ROLES, type User } from '../../core/records.ts';
 import { StoreConflictError } from '../../store/store.ts';
 import { apiErrors, IdParams, Iso, iso, NoContent, page, PageQuery, Paged, type PageRequest } from '../schemas.ts';
 import { changedMeanwhile, checkVersion } from './versions.ts';
@@ -82,7 +81,7 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
         // A password reset is for a password someone else may know: everything signed in with the old one ends.
         const { orgId, userId: adminId, clientId } = request.auth;
         if (user.id === adminId) request.auth.endsOwnToken = true;
-        await revokeAndAnnounce(a, { userId: user.id }, { orgId, userId: user.id, reason: 'admin_logoff', initiatingClientId: clientId, actor: { userId: adminId, clientId } });
+        await a.ledger.end({ userId: user.id }, { orgId, userId: user.id, reason: 'admin_logoff', initiatingClientId: clientId, actor: { userId: adminId, clientId } });
       }
       return userView(next);
     });
@@ -92,7 +91,7 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
       const { orgId, userId: adminId, clientId } = request.auth;
       const user = await mustGetUser(a, orgId, request.params.id);
       if (user.id === adminId) request.auth.endsOwnToken = true;
-      await revokeAndAnnounce(a, { userId: user.id }, { orgId, userId: user.id, reason: 'user_deleted', initiatingClientId: clientId });
+      await a.ledger.end({ userId: user.id }, { orgId, userId: user.id, reason: 'user_deleted', initiatingClientId: clientId });
       await a.store.deleteUser(orgId, user.id);
       return reply.code(204).send();
     });

@@ -6,7 +6,7 @@ import { checkPassword, currentSignInSession, issueAuthCode, SESSION_COOKIE, sta
 import { PKCE_VALUE } from '../../core/pkce.ts';
 import { redirectUriMatches } from '../../core/redirect-uri.ts';
 import { safeEqual } from '../../core/secrets.ts';
-import type { Client, SignInSession, User } from '../../store/records.ts';
+import type { Client, SignInSession, User } from '../../core/records.ts';
 import { messagePage } from '../../web/html.ts';
 import { loginPage } from '../../web/login-page.ts';
 import { Html } from '../schemas.ts';
@@ -124,7 +124,7 @@ export function authorizeRoutes(app: FastifyInstance, a: Authority) {
         return redirectTo(a, reply, uri, { error, error_description: description, state: request.query.state });
       }
       const c = outcome.ok;
-      await a.expirer.sweep(); // an idle expiry due now may end the sign-in session (no silent undo)
+      await a.ledger.sweep(); // an idle expiry due now may end the sign-in session (no silent undo)
       const current = c.prompt.has('login') ? null : await currentSignInSession(a, request.cookies[SESSION_COOKIE]);
       const fresh = current && (c.maxAgeMs == null || a.clock.now() - current.session.authTime <= c.maxAgeMs);
       if (current && fresh && !wrongOrg(c, current.user)) return answerWithCode(a, reply, c, current.session);

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { InvalidClient, InvalidRequest } from '../../core/errors.ts';
 import { safeEqual, sha256 } from '../../core/secrets.ts';
-import type { Client } from '../../store/records.ts';
+import type { Client } from '../../core/records.ts';
 
 export interface ClientCredentialsBody {
   client_id?: string;

@@ -1,11 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { userLogout } from '../../core/logout-policy.ts';
 import { redirectUriMatches } from '../../core/redirect-uri.ts';
 import { currentSignInSession, SESSION_COOKIE } from '../../authority/sign-in.ts';
-import type { Client } from '../../store/records.ts';
+import type { Client } from '../../core/records.ts';
 import { sha256 } from '../../core/secrets.ts';
 import { html, messagePage, page } from '../../web/html.ts';
 import { Html } from '../schemas.ts';
@@ -125,7 +124,7 @@ export function endSessionRoutes(app: FastifyInstance, a: Authority) {
     if (sessionId && orgId) {
       const own = { signInSessionId: sessionId, clientId: client?.id ?? '' };
       const { selection, reason } = userLogout(userId, own, (await a.settings.get(orgId)).universalLogout);
-      await revokeAndAnnounce(a, selection, { orgId, userId, reason, initiatingClientId: client?.id ?? null });
+      await a.ledger.end(selection, { orgId, userId, reason, initiatingClientId: client?.id ?? null });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     if (q.returnTo) {

@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { OAuthError } from '../../core/errors.ts';
-import type { User } from '../../store/records.ts';
+import type { User } from '../../core/records.ts';
 import { oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
 
@@ -37,7 +36,7 @@ export function globalTokenRevocationRoutes(app: FastifyInstance, a: Authority) 
       if (!client.roles.includes('admin')) throw new OAuthError('access_denied', 'This client may not revoke users\' tokens (it needs the admin role)', 403);
       const user = await findSubject(a, client.orgId, request.body.sub_id);
       if (!user) throw new OAuthError('invalid_request', 'No such user', 404);
-      await revokeAndAnnounce(a, { userId: user.id }, {
+      await a.ledger.end({ userId: user.id }, {
         orgId: user.orgId, userId: user.id, reason: 'global_revocation', initiatingClientId: client.id, actor: { clientId: client.id },
       });
       return reply.code(204).send();

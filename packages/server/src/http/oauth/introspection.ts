@@ -40,7 +40,7 @@ export function introspectionRoutes(app: FastifyInstance, a: Authority) {
       reply.header('cache-control', 'no-store');
       const hash = sha256(request.body.token);
       const now = a.clock.now();
-      const access = await a.tokens.get(hash);
+      const access = await a.ledger.find(hash);
       if (access) {
         if (access.orgId !== caller.orgId || !judgeToken(access, now).live) return { active: false };
         const user = access.userId ? await a.store.getUser(access.orgId, access.userId) : null;

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
-import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { InvalidRequest } from '../../core/errors.ts';
 import { sha256 } from '../../core/secrets.ts';
 import { oauthErrors } from '../schemas.ts';
@@ -28,13 +27,13 @@ export function revocationRoutes(app: FastifyInstance, a: Authority) {
       const access = await a.store.findAccessTokenByHash(hash);
       if (access) {
         if (access.clientId !== client.id) throw notYours();
-        await revokeAndAnnounce(a, { accessTokenId: access.id }, { orgId: access.orgId, userId: access.userId, reason: 'revocation', initiatingClientId: client.id });
+        await a.ledger.end({ accessTokenId: access.id }, { orgId: access.orgId, userId: access.userId, reason: 'revocation', initiatingClientId: client.id });
         return reply.code(200).send();
       }
       const refresh = await a.store.findRefreshTokenByHash(hash);
       if (refresh) {
         if (refresh.clientId !== client.id) throw notYours();
-        await revokeAndAnnounce(a, { grantId: refresh.grantId }, { orgId: refresh.orgId, userId: refresh.userId, reason: 'revocation', initiatingClientId: client.id });
+        await a.ledger.end({ grantId: refresh.grantId }, { orgId: refresh.orgId, userId: refresh.userId, reason: 'revocation', initiatingClientId: client.id });
       }
       return reply.code(200).send();
     });

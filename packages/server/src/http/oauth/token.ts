@@ -2,13 +2,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Authority } from '../../authority/authority.ts';
-import { revokeAndAnnounce } from '../../authority/revoke.ts';
 import { issueTokens, refreshTokens, type TokenResponse } from '../../authority/issue-tokens.ts';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
 import { verifyS256 } from '../../core/pkce.ts';
 import { sha256 } from '../../core/secrets.ts';
 import { clientAllowsOrigin } from '../../core/web-origins.ts';
-import type { Client, GrantType } from '../../store/records.ts';
+import type { Client, GrantType } from '../../core/records.ts';
 import { oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
 
@@ -43,13 +42,13 @@ async function authorizationCode(a: Authority, client: Client, body: TokenReques
   if (!body.code) throw InvalidRequest('code is required');
   if (!body.code_verifier) throw InvalidRequest('code_verifier is required (PKCE)');
   // An idle expiry due now may end the code's sign-in session: run it before looking.
-  await a.expirer.sweep();
+  await a.ledger.sweep();
   const codeHash = sha256(body.code);
   const code = await a.store.consumeAuthCode(codeHash, a.clock.now());
   const used = code ? null : await a.store.findUsedAuthCode(codeHash);
   if (used) {
     // Used twice: whoever redeemed it first may not have been the client. Its tokens go (RFC 6749 §4.1.2).
-    await revokeAndAnnounce(a, { grantId: grantOfCode(codeHash) }, { orgId: used.orgId, userId: used.userId, reason: 'revocation', initiatingClientId: client.id });
+    await a.ledger.end({ grantId: grantOfCode(codeHash) }, { orgId: used.orgId, userId: used.userId, reason: 'revocation', initiatingClientId: client.id });
   }
   if (!code || code.clientId !== client.id) throw InvalidGrant('The authorization code is invalid, expired, already used or not issued to this client');
   if (body.redirect_uri !== code.redirectUri) throw InvalidGrant('redirect_uri does not match the authorization request');

@@ -108,6 +108,21 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     name: 'loopback redirect on any port: a per-client choice (native apps)',
     sql: `ALTER TABLE clients ADD COLUMN loopback_any_port INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 7,
+    name: 'the store is the truth: persisted idle deadlines, a revocation log with sequence numbers',
+    sql: `
+      ALTER TABLE access_tokens ADD COLUMN idle_deadline_at INTEGER;
+      CREATE INDEX access_tokens_idle_deadline ON access_tokens (idle_deadline_at) WHERE revoked_at IS NULL AND idle_deadline_at IS NOT NULL;
+      CREATE TABLE revocation_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_hash TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX revocation_log_at ON revocation_log (at);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -1,4 +1,4 @@
-import type { AccessToken, AuditEntry, Client, Group, RefreshToken, RevokeReason, SignInSession, User, AuthCode } from '../records.ts';
+import type { AccessToken, AuditEntry, Client, Group, RefreshToken, RevokeReason, SignInSession, User, AuthCode } from '../../core/records.ts';
 
 /** Column-to-field mapping for SQL rows; shared by every SQL store. */
 type Row = any;
@@ -36,7 +36,7 @@ export const toAuthCode = (r: Row): AuthCode => ({
 export const toAccessToken = (r: Row): AccessToken => ({
   id: r.id, hash: r.hash, orgId: r.org_id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id,
   grantId: r.grant_id, scope: r.scope, issuedAt: Number(r.issued_at), expiresAt: Number(r.expires_at),
-  lastActivityAt: Number(r.last_activity_at), revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
+  lastActivityAt: Number(r.last_activity_at), idleDeadlineAt: r.idle_deadline_at == null ? null : Number(r.idle_deadline_at), revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
   revokeReason: (r.revoke_reason ?? null) as RevokeReason | null,
 });
 

@@ -4,9 +4,9 @@ import { dirname } from 'node:path';
 import type {
   AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings, RefreshToken,
   RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
-  BackchannelLogout, BackchannelAttempt, RevokeExtras,
-} from '../records.ts';
-import { StoreConflictError, type ClientSession, type RevokeSelection, type RevokedSet, type Store } from '../store.ts';
+  BackchannelLogout, BackchannelAttempt, RevokeExtras, ActivityUpdate, ClientSession, RevokeSelection, RevokedSet,
+} from '../../core/records.ts';
+import { StoreConflictError, type Store } from '../store.ts';
 import { migrate } from './migrations.ts';
 import { toAccessToken, toAudit, toAuthCode, toClient, toGroup, toRefreshToken, toSignInSession, toUser } from './rows.ts';
 
@@ -218,6 +218,7 @@ export class SqliteStore implements Store {
         authCodes: run('DELETE FROM auth_codes WHERE expires_at < @before'),
         signInSessions: run('DELETE FROM sign_in_sessions WHERE expires_at < @before OR ended_at < @before'),
         backchannelDeliveries: run(`DELETE FROM backchannel_outbox WHERE id IN (${finished})`),
+        revocationLog: run('DELETE FROM revocation_log WHERE at < @before'),
       };
     })();
   }
@@ -228,9 +229,9 @@ export class SqliteStore implements Store {
 
   async saveAccessToken(t: AccessToken) {
     this.#sql(`INSERT INTO access_tokens (id, hash, org_id, user_id, client_id, session_id, grant_id, scope, issued_at, expires_at,
-        last_activity_at, revoked_at, revoke_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        last_activity_at, idle_deadline_at, revoked_at, revoke_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(t.id, t.hash, t.orgId, t.userId, t.clientId, t.sessionId, t.grantId, t.scope, t.issuedAt, t.expiresAt,
-        t.lastActivityAt, t.revokedAt, t.revokeReason);
+        t.lastActivityAt, t.idleDeadlineAt ?? null, t.revokedAt, t.revokeReason);
   }
   async findAccessTokenByHash(hash: string) {
     const r = this.#sql('SELECT * FROM access_tokens WHERE hash = ?').get(hash);
@@ -241,15 +242,19 @@ export class SqliteStore implements Store {
   }
 
   async expireIdleTokens(batch: IdleExpiry[], now: number) {
-    const revokeAccess = this.#sql("UPDATE access_tokens SET revoked_at = ?, revoke_reason = 'idle_timeout' WHERE id = ? AND revoked_at IS NULL");
+    // The guard: a deadline moved later meanwhile (activity flushed by any node), or lifted (exempt), keeps the token.
+    const revokeAccess = this.#sql(`UPDATE access_tokens SET revoked_at = @now, revoke_reason = 'idle_timeout'
+        WHERE id = @id AND revoked_at IS NULL AND idle_deadline_at <= @now RETURNING hash`);
     const revokeRefresh = this.#sql('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     const endSession = this.#sql('UPDATE sign_in_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL');
     return this.db.transaction(() => {
       const expired: string[] = [];
       for (const e of batch) {
         const t = e.token;
-        if (!revokeAccess.run(now, t.id).changes) continue;
+        const ended = revokeAccess.get({ now, id: t.id }) as { hash: string } | undefined;
+        if (!ended) continue;
         expired.push(t.id);
+        this.#logRevocations([ended.hash], now, 'idle_timeout');
         revokeRefresh.run(now, t.grantId);
         const sessionEnded = e.endSignInSession && t.sessionId ? endSession.run(now, t.sessionId).changes > 0 : false;
         if (e.setUserOffline && t.userId) this.#setOffline(t.orgId, t.userId, now);
@@ -296,11 +301,25 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async recordActivity(batch: { id: string; lastActivityAt: number }[]) {
-    const update = this.#sql('UPDATE access_tokens SET last_activity_at = @at WHERE id = @id AND last_activity_at < @at');
+  async recordActivity(batch: ActivityUpdate[]) {
+    // A node's older view (its last activity behind the stored one) moves nothing: the deadline follows the latest activity.
+    const update = this.#sql(`UPDATE access_tokens SET last_activity_at = @at, idle_deadline_at = @deadline
+        WHERE id = @id AND revoked_at IS NULL AND last_activity_at <= @at`);
     this.db.transaction(() => {
-      for (const b of batch) update.run({ at: b.lastActivityAt, id: b.id });
+      for (const b of batch) update.run({ at: b.lastActivityAt, deadline: b.idleDeadlineAt, id: b.id });
     })();
+  }
+
+  async lastRevocationSeq() {
+    return (this.#sql('SELECT coalesce(max(seq), 0) AS seq FROM revocation_log').get() as { seq: number }).seq;
+  }
+  async revocationsAfter(seq: number, limit: number) {
+    return (this.#sql('SELECT seq, token_hash, at, reason FROM revocation_log WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as { seq: number; token_hash: string; at: number; reason: RevokeReason }[])
+      .map((r) => ({ seq: Number(r.seq), tokenHash: r.token_hash, at: Number(r.at), reason: r.reason }));
+  }
+  #logRevocations(hashes: readonly string[], at: number, reason: RevokeReason) {
+    const insert = this.#sql('INSERT INTO revocation_log (token_hash, at, reason) VALUES (?, ?, ?)');
+    for (const hash of hashes) insert.run(hash, at, reason);
   }
 
   async saveRefreshToken(t: RefreshToken) {
@@ -344,6 +363,7 @@ export class SqliteStore implements Store {
         refreshTokenIds: ids('refresh_tokens', 'revoked_at', where.refresh),
         signInSessionIds: ids('sign_in_sessions', 'ended_at', where.sessions),
       };
+      this.#logRevocations(accessTokens.map((t) => t.hash), now, reason);
       if (extras) this.#applyExtras(extras(revoked, () => this.#clientSessions(revoked)), now);
       return revoked;
     })();

@@ -160,8 +160,29 @@ export interface AccessToken {
   issuedAt: number;
   expiresAt: number;
   lastActivityAt: number;
+  /**
+   * When the token idles out unless used: its last activity plus the idle timeout that applies
+   * (null: none applies, or the user is exempt). Moved later by each activity flush; the guard of
+   * every idle expiry. Absent on a record not yet timed (it reads as none).
+   */
+  idleDeadlineAt?: number | null;
   revokedAt: number | null;
   revokeReason: RevokeReason | null;
+}
+
+/** What an activity flush writes of one token: its latest activity and the idle deadline that follows from it. */
+export interface ActivityUpdate {
+  id: string;
+  lastActivityAt: number;
+  idleDeadlineAt: number | null;
+}
+
+/** One entry of the durable revocation log: every ended access token, in commit order. */
+export interface RevocationLogEntry {
+  seq: number;
+  tokenHash: string;
+  at: number;
+  reason: RevokeReason;
 }
 
 export interface RefreshToken {
@@ -272,4 +293,29 @@ export interface RevokeExtras {
   audit?: Omit<AuditEntry, 'id'>;
   outbox?: BackchannelLogout[];
   setUserOffline?: { orgId: string; userId: string };
+}
+
+/** Which credentials one revocation ends. Each selection is revoked in one transaction. */
+export type RevokeSelection =
+  /** One access token only (RFC 7009 revocation of an access token). */
+  | { accessTokenId: string }
+  /** Every access and refresh token of one grant: a client's logout, refresh-token reuse. */
+  | { grantId: string }
+  /** Every token a client holds through one sign-in session, and the session itself (RP-initiated logout). */
+  | { signInSessionId: string; clientId: string }
+  /** Every token of a client (the client is being deleted). */
+  | { clientId: string }
+  /** Everything of a user: all tokens of every client and all sign-in sessions (universal logout, admin logoff). */
+  | { userId: string };
+
+export interface RevokedSet {
+  accessTokens: Pick<AccessToken, 'id' | 'hash' | 'orgId' | 'userId' | 'clientId' | 'sessionId' | 'grantId'>[];
+  refreshTokenIds: string[];
+  signInSessionIds: string[];
+}
+
+/** A client and the sign-in session (null: none) a user holds or held credentials of it through. */
+export interface ClientSession {
+  clientId: string;
+  sessionId: string | null;
 }

@@ -1,0 +1,268 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { ROUTING_STATUSES, SYSTEM_PRESENCES, type RevokeReason } from '../core/records.ts';
+import type { Bus, LockstepEvent } from './events.ts';
+
+export interface RedisBusLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface RedisBusOptions {
+  /** Must be unique per process: messages carrying this node's id are taken for its own echo and ignored. */
+  nodeId: string;
+  channel?: string;
+  log?: RedisBusLog;
+}
+
+const DEFAULT_CHANNEL = 'lockstep:events';
+const STARTUP_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 3_000;
+const PUBLISH_TIMEOUT_MS = 2_000;
+const MAX_RECONNECT_DELAY_MS = 500;
+
+type EventHandler = (event: LockstepEvent) => void;
+type StateListener = (connected: boolean) => void;
+
+/**
+ * Cluster bus: events go to this process's handlers at once and to every other node through Redis pub/sub.
+ * Pub/sub is fire-and-forget, so a node must treat `connected` turning false as "I may have missed events"
+ * and catch up from the store once it turns true again.
+ */
+export class RedisBus implements Bus {
+  readonly #nodeId: string;
+  readonly #channel: string;
+  readonly #log: RedisBusLog | undefined;
+  readonly #redisAddress: string;
+  // Two connections: one in subscriber mode only receives, so publishing needs its own.
+  readonly #publisher: Redis;
+  readonly #subscriber: Redis;
+  readonly #handlers = new Set<EventHandler>();
+  readonly #stateListeners = new Set<StateListener>();
+  #publisherReady = false;
+  #subscribed = false;
+  #connected = false;
+  #lastError: string | undefined;
+  #closing: Promise<void> | undefined;
+
+  static async connect(url: string, opts: RedisBusOptions): Promise<RedisBus> {
+    const bus = new RedisBus(url, opts);
+    try {
+      await bus.#waitUntilConnected(STARTUP_TIMEOUT_MS);
+    } catch (err) {
+      await bus.close();
+      throw err;
+    }
+    return bus;
+  }
+
+  private constructor(url: string, opts: RedisBusOptions) {
+    this.#nodeId = opts.nodeId;
+    this.#channel = opts.channel ?? DEFAULT_CHANNEL;
+    this.#log = opts.log;
+    this.#redisAddress = maskPassword(url);
+
+    const reconnecting: RedisOptions = {
+      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+      connectTimeout: CONNECT_TIMEOUT_MS,
+    };
+    this.#publisher = new Redis(url, {
+      ...reconnecting,
+      // Fail publishes at once while disconnected (or after a bound when Redis hangs) so callers can fall
+      // back, instead of queueing them to be sent late; maxRetriesPerRequest 0 fails in-flight ones on a drop.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: PUBLISH_TIMEOUT_MS,
+      autoResendUnfulfilledCommands: false,
+    });
+    // ioredis' autoResubscribe would restore the subscription too, but it reports `ready` before Redis has
+    // acknowledged the SUBSCRIBE. Subscribing ourselves lets `connected` mean "events are reaching us".
+    this.#subscriber = new Redis(url, { ...reconnecting, autoResubscribe: false });
+
+    const rememberError = (err: Error) => void (this.#lastError = err.message);
+    this.#publisher.on('error', rememberError);
+    this.#subscriber.on('error', rememberError);
+    this.#publisher.on('ready', () => this.#setPublisherReady(true));
+    this.#publisher.on('close', () => this.#setPublisherReady(false));
+    this.#subscriber.on('ready', () => this.#subscribe());
+    this.#subscriber.on('close', () => this.#setSubscribed(false));
+    this.#subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.#channel) this.#receive(message);
+    });
+  }
+
+  /** True while both connections are up and the subscription is confirmed. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Called with the new value on every change of `connected`. Returns the unsubscribe function. */
+  onStateChange(listener: StateListener): () => void {
+    this.#stateListeners.add(listener);
+    return () => void this.#stateListeners.delete(listener);
+  }
+
+  /** Runs this process's handlers first, then resolves once Redis accepted the message; rejects within ~2 s when it can't. */
+  async publish(event: LockstepEvent): Promise<void> {
+    if (this.#closing) throw new Error('RedisBus is closed');
+    for (const handler of this.#handlers) handler(event);
+    try {
+      await this.#publisher.publish(this.#channel, JSON.stringify({ from: this.#nodeId, event }));
+    } catch (err) {
+      throw new Error(`Redis bus publish failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  subscribe(handler: EventHandler): () => void {
+    this.#handlers.add(handler);
+    return () => void this.#handlers.delete(handler);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown() {
+    this.#connected = false; // no state listener hears this: closing is not an outage
+    this.#handlers.clear();
+    this.#stateListeners.clear();
+    await Promise.allSettled([this.#publisher, this.#subscriber].map((conn) => (conn.status === 'ready' ? conn.quit() : conn.disconnect())));
+  }
+
+  #subscribe() {
+    this.#subscriber.subscribe(this.#channel).then(
+      () => this.#setSubscribed(this.#subscriber.status === 'ready'),
+      (err: Error) => {
+        this.#lastError = err.message;
+        if (!this.#closing) this.#log?.warn({ redis: this.#redisAddress, channel: this.#channel, error: err.message }, 'Redis bus could not subscribe');
+      },
+    );
+  }
+
+  #receive(message: string) {
+    const parsed = parseEnvelope(message);
+    if ('problem' in parsed) {
+      // Never log the message itself: events carry token hashes.
+      this.#log?.warn({ channel: this.#channel, bytes: message.length, problem: parsed.problem }, 'Redis bus dropped a malformed message');
+      return;
+    }
+    if (parsed.from === this.#nodeId) return; // our own publish; local handlers already ran
+    for (const handler of this.#handlers) {
+      // A throw must not escape into ioredis' reply parsing, nor keep the event from the other handlers.
+      try {
+        handler(parsed.event);
+      } catch (err) {
+        this.#log?.warn({ eventType: parsed.event.type, error: (err as Error).message }, 'Redis bus handler threw');
+      }
+    }
+  }
+
+  #setPublisherReady(ready: boolean) {
+    this.#publisherReady = ready;
+    this.#updateConnected();
+  }
+
+  #setSubscribed(subscribed: boolean) {
+    this.#subscribed = subscribed;
+    this.#updateConnected();
+  }
+
+  #updateConnected() {
+    const connected = this.#publisherReady && this.#subscribed;
+    if (connected === this.#connected || this.#closing) return;
+    this.#connected = connected;
+    const context = { redis: this.#redisAddress, channel: this.#channel, nodeId: this.#nodeId };
+    if (connected) this.#log?.info(context, 'Redis bus connected');
+    else this.#log?.warn({ ...context, error: this.#lastError }, 'Redis bus disconnected; events from other nodes may be missed until it reconnects');
+    for (const listener of this.#stateListeners) {
+      try {
+        listener(connected);
+      } catch (err) {
+        this.#log?.warn({ error: (err as Error).message }, 'Redis bus state listener threw');
+      }
+    }
+  }
+
+  #waitUntilConnected(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stopListening();
+        const cause = this.#lastError ? ` (${this.#lastError})` : '';
+        reject(new Error(`Redis bus: ${this.#redisAddress} not reachable within ${timeoutMs} ms${cause}`));
+      }, timeoutMs);
+      const stopListening = this.onStateChange((connected) => {
+        if (!connected) return;
+        clearTimeout(timer);
+        stopListening();
+        resolve();
+      });
+    });
+  }
+}
+
+function maskPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable Redis URL>';
+  }
+}
+
+// --- validating what arrives from Redis: it crosses a process boundary, so its shape is checked, not trusted ---
+
+type Envelope = { from: string; event: LockstepEvent };
+type Fields = Record<string, unknown>;
+
+// A Record over the union makes the type checker flag a reason added to RevokeReason but not here.
+const REVOKE_REASONS: Record<RevokeReason, true> = {
+  logout: true,
+  universal_logout: true,
+  idle_timeout: true,
+  admin_logoff: true,
+  global_revocation: true,
+  revocation: true,
+  refresh_reuse: true,
+  user_deleted: true,
+  client_deleted: true,
+};
+
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isStringOrNull = (value: unknown) => value === null || isString(value);
+const isTimestamp = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+const isOneOf = (values: readonly string[], value: unknown) => isString(value) && values.includes(value);
+const isRevokedToken = (value: unknown) => isObject(value) && isString(value.id) && isString(value.hash) && isString(value.clientId);
+
+const HAS_REQUIRED_FIELDS: { [Type in LockstepEvent['type']]: (event: Fields) => boolean } = {
+  'token.revoked': (event) =>
+    isString(event.orgId) &&
+    isStringOrNull(event.userId) &&
+    Array.isArray(event.tokens) &&
+    event.tokens.every(isRevokedToken) &&
+    isString(event.reason) &&
+    Object.hasOwn(REVOKE_REASONS, event.reason) &&
+    isStringOrNull(event.initiatingClientId) &&
+    isTimestamp(event.at),
+  'presence.changed': (event) =>
+    isString(event.orgId) &&
+    isString(event.userId) &&
+    isOneOf(SYSTEM_PRESENCES, event.presence) &&
+    isOneOf(ROUTING_STATUSES, event.routingStatus) &&
+    isTimestamp(event.at),
+};
+
+function parseEnvelope(message: string): Envelope | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  if (!isObject(value) || !isString(value.from) || !isObject(value.event)) return { problem: 'not a { from, event } envelope' };
+  const { type } = value.event;
+  if (!isString(type) || !Object.hasOwn(HAS_REQUIRED_FIELDS, type)) return { problem: 'unknown event type' };
+  if (!HAS_REQUIRED_FIELDS[type as LockstepEvent['type']](value.event)) return { problem: `${type} event with missing or invalid fields` };
+  return { from: value.from, event: value.event as LockstepEvent };
+}
