@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { request, type Agent } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromEnv } from '../src/config.ts';
@@ -24,4 +26,19 @@ export async function pool<T>(items: T[], n: number, fn: (item: T, index: number
       await fn(items[i]!, i);
     }
   }));
+}
+
+/** One HTTP call with node:http (its agent can be destroyed, so no idle keep-alive sockets stay on the server). */
+export function call(agent: Agent, method: string, url: string, token: string): Promise<{ status: number; body: string; doneAt: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: { authorization: `Bearer ${token}`, 'content-length': '0' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body, doneAt: performance.now() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -1,11 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { FanoutMemory, FanoutReady } from './fanout-server.ts';
-import { pool } from './bench-kit.ts';
+import { call, pool } from './bench-kit.ts';
 
 export interface FanoutResult {
   users: number;
@@ -39,20 +39,6 @@ const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
-/** One HTTP call with node:http (its agent can be destroyed, so no idle keep-alive sockets stay on the server). */
-function call(agent: Agent, method: string, url: string, token: string): Promise<{ status: number; body: string; doneAt: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: { authorization: `Bearer ${token}`, 'content-length': '0' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body, doneAt: performance.now() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function serverMemory(child: ChildProcess): Promise<FanoutMemory> {
   child.send({ type: 'memory' });

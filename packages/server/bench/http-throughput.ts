@@ -39,7 +39,8 @@ export async function httpThroughput(log: (s: string) => void): Promise<Throughp
     log(`  ${tokens.length} client-credentials tokens, idle timeout on (3600 s)`);
 
     await run({ url: bareUrl + '/bare', method: 'HEAD', duration: 2 }); // warm-up
-    await run({ url: lockstepUrl + '/api/v2/tokens/me', method: 'HEAD', headers: { authorization: `Bearer ${tokens[0]}` }, duration: 2 });
+    // Spread over every token: one token alone would pass its per-minute request limit (429) within the warm-up.
+    await run({ url: lockstepUrl, duration: 2, requests: tokens.map((t) => ({ method: 'HEAD', path: '/api/v2/tokens/me', headers: { authorization: `Bearer ${t}` } })) });
     // Same requests, Authorization header included, so the load generator does the same work for both.
     const bare = await run({
       url: bareUrl,

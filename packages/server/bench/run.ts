@@ -2,6 +2,7 @@
 // bench/results/latest.{json,md}. Ratios matter more than absolute numbers on a shared machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { cluster, clusterRows } from './cluster.ts';
 import { fanout } from './fanout.ts';
 import { httpThroughput } from './http-throughput.ts';
 import { idleExpirer } from './idle-expirer.ts';
@@ -22,6 +23,10 @@ if (want('expirer')) {
 if (want('fanout')) {
   log('Logout fan-out (10,000 channels: 5,000 users × 2 clients, universal logout on, 1,000 logouts):');
   results.fanout = await fanout(log);
+}
+if (want('cluster')) {
+  log('Cluster (two nodes on PostgreSQL + Redis: logout on A → token_revoked on B, hot path on a node, 1,000,000-token idle expirer):');
+  results.cluster = await cluster(log);
 }
 
 const dir = new URL('./results/', import.meta.url);
@@ -47,5 +52,6 @@ function markdown(r: any): string {
     rows.push(`| same, as measured (${f.latencyMs.negative} events beat the response) | p50 ${f.latencyMs.p50} ms, p99 ${f.latencyMs.p99} ms, min ${f.latencyMs.min} ms |`);
     rows.push(`| memory per open channel (server heap + external; rss) | ${f.memory.bytesPerChannel} bytes; ${f.memory.rssBytesPerChannel} bytes (target <= ${f.target.bytesPerChannel} bytes) |`);
   }
+  if (r.cluster) rows.push(...clusterRows(r.cluster));
   return `# Lockstep benchmark (${r.at}, node ${r.node}, ${r.cpus} CPUs)\n\n${rows.join('\n')}\n`;
 }

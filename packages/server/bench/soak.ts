@@ -7,7 +7,8 @@
 // v2.system.token_revoked and be closed with 4001; lost events = expected − received. Every 30 s it prints
 // elapsed time, the server's RSS and heap (after a full GC), open channels, logouts and lost events. Exits
 // non-zero if any event was lost or the server's heap (after GC) or RSS grew more than 10 % from the end of the
-// warm-up to the end.
+// warm-up to the end, each end taken as the median of its first / last SAMPLES reports (one after-GC sample
+// swings by ±10 % as V8 resizes its young generation and old-space pages; a leak moves the median, noise does not).
 import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +25,7 @@ const { values: opts } = parseArgs({
     channels: { type: 'string', default: '10000' },
     rate: { type: 'string', default: '20' },
     'warmup-seconds': { type: 'string' },
-    'report-seconds': { type: 'string', default: '30' },
+    'report-seconds': { type: 'string', default: '15' },
     addresses: { type: 'string', default: '4' },
   },
 });
@@ -42,6 +43,7 @@ const EVENT_DEADLINE_MS = 10_000;
 /** Sockets come from 127.0.0.2 … 127.0.0.(1+ADDRESSES), spreading them over several ephemeral port ranges. */
 const ADDRESSES = Math.max(1, Number(opts.addresses));
 const MAX_GROWTH = 0.1;
+const SAMPLES = 4;
 
 const log = (s: string) => console.log(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -283,8 +285,16 @@ clearInterval(reportTimer);
 clearTimeout(warmupTimer);
 while (inFlight > 0) await sleep(50);
 await Promise.all([...checks]);
-const end = await report('(end)');
+await report('(end)');
 warm ??= samples[0]!.m;
+const afterWarmup = samples.filter((s) => s.m === warm || s.at >= WARMUP_MS / 1000).map((s) => s.m);
+const median = (ms: SoakMemory[], pick: (m: SoakMemory) => number) => {
+  const sorted = ms.map(pick).sort((a, b) => a - b);
+  return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+};
+const n = Math.max(1, Math.min(SAMPLES, Math.floor(afterWarmup.length / 2)));
+const [first, lastN] = [afterWarmup.slice(0, n), afterWarmup.slice(-n)];
+const end = afterWarmup.at(-1)!;
 
 for (const c of open) {
   c.state = 'settled';
@@ -293,13 +303,15 @@ for (const c of open) {
 agent.destroy();
 child.disconnect();
 
-const heapGrowth = pct(warm.usage.heapUsed, end.usage.heapUsed);
-const rssGrowth = pct(warm.usage.rss, end.usage.rss);
+const [heapFrom, heapTo] = [median(first, (m) => m.usage.heapUsed), median(lastN, (m) => m.usage.heapUsed)];
+const [rssFrom, rssTo] = [median(first, (m) => m.usage.rss), median(lastN, (m) => m.usage.rss)];
+const heapGrowth = pct(heapFrom, heapTo);
+const rssGrowth = pct(rssFrom, rssTo);
 const lost = stats.eventsExpected - stats.eventsReceived;
 log(`\nSoak finished: ${MINUTES} min, ${CHANNELS} channels, ${stats.logouts} logouts (${stats.logoutFailures} failed), ${stats.replacements} replacement channels`);
-log(`  server memory after warm-up → end (after full GC):`);
-log(`    heap used  ${mb(warm.usage.heapUsed)} → ${mb(end.usage.heapUsed)}  (${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} %)`);
-log(`    rss        ${mb(warm.usage.rss)} → ${mb(end.usage.rss)}  (${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} %)`);
+log(`  server memory after warm-up → end (after full GC; median of the first ${n} and of the last ${n} of ${afterWarmup.length} reports):`);
+log(`    heap used  ${mb(heapFrom)} → ${mb(heapTo)}  (${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} %)`);
+log(`    rss        ${mb(rssFrom)} → ${mb(rssTo)}  (${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} %); single samples ${mb(warm.usage.rss)} → ${mb(end.usage.rss)}`);
 log(`    external   ${mb(warm.usage.external)} → ${mb(end.usage.external)}`);
 log(`    V8 heap committed, by space: ${Object.keys(end.heapSpaces).map((k) => `${k} ${mb(warm!.heapSpaces[k] ?? 0)} → ${mb(end.heapSpaces[k]!)}`).join(', ')}`);
 log(`  token_revoked events: expected ${stats.eventsExpected}, received ${stats.eventsReceived}, lost ${lost}`);

@@ -8,7 +8,10 @@ export interface Config {
   /** Public base URL; derived from the listen address when unset. */
   issuer: string | null;
   dataDir: string;
+  /** PostgreSQL (LOCKSTEP_DATABASE_URL): the store shared by the nodes of a cluster; null: the embedded SQLite file. */
   databaseUrl: string | null;
+  /** Redis (LOCKSTEP_REDIS_URL): the bus between the nodes; null: in-process (nodes then learn of changes at each lease renewal). */
+  redisUrl: string | null;
   demo: boolean;
   demoPassword: string | null;
   demoClientSecret: string | null;
@@ -102,15 +105,32 @@ export function parseTrustProxy(raw: string | undefined): string[] {
   return entries;
 }
 
+function serviceUrl(env: NodeJS.ProcessEnv, name: string, schemes: string[], example: string): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL; write it as ${example}`);
+  }
+  if (!schemes.includes(url.protocol.slice(0, -1))) throw new ConfigError(`${name} must start with ${schemes.map((s) => `${s}://`).join(' or ')}, as in ${example}`);
+  return raw;
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const demo = flag(env.LOCKSTEP_DEMO, true);
+  if (env.LOCKSTEP_REDIS_URL?.trim() && !env.LOCKSTEP_DATABASE_URL?.trim()) {
+    throw new ConfigError('LOCKSTEP_REDIS_URL is for a cluster, whose nodes share a PostgreSQL store: set LOCKSTEP_DATABASE_URL too, or unset LOCKSTEP_REDIS_URL');
+  }
   return {
     host: env.HOST || '127.0.0.1',
     port,
     issuer: env.LOCKSTEP_ISSUER?.replace(/\/$/, '') || null,
     dataDir: resolve(env.LOCKSTEP_DATA_DIR || './data'),
-    databaseUrl: env.LOCKSTEP_DATABASE_URL || null,
+    databaseUrl: serviceUrl(env, 'LOCKSTEP_DATABASE_URL', ['postgres', 'postgresql'], 'postgres://user@host:5432/lockstep'),
+    redisUrl: serviceUrl(env, 'LOCKSTEP_REDIS_URL', ['redis', 'rediss'], 'redis://host:6379'),
     demo,
     demoPassword: env.LOCKSTEP_DEMO_PASSWORD || null,
     demoClientSecret: env.LOCKSTEP_DEMO_CLIENT_SECRET || null,

@@ -4,6 +4,11 @@ import { logOptions } from './log-options.ts';
 import { join } from 'node:path';
 import { createAuthority, type Authority } from './authority/authority.ts';
 import { InProcessBus } from './bus/in-process-bus.ts';
+import { RedisBus } from './bus/redis-bus.ts';
+import type { Bus } from './bus/events.ts';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { PostgresStore } from './store/postgres/postgres-store.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config } from './config.ts';
 import { systemClock, type Clock } from './core/clock.ts';
@@ -23,9 +28,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function openStore(config: Config): Store {
-  if (config.databaseUrl) throw new Error('LOCKSTEP_DATABASE_URL (PostgreSQL) is not supported yet; unset it to use the embedded SQLite store');
+export async function openStore(config: Config): Promise<Store> {
+  if (config.databaseUrl) return PostgresStore.open(config.databaseUrl);
   return new SqliteStore(join(config.dataDir, 'lockstep.sqlite'));
+}
+
+/** A shared store makes this process one node of a cluster: it holds a lease, and Redis (when set) carries events between nodes. */
+async function joinCluster(config: Config, log: Logger): Promise<{ bus: Bus; nodeId: string | null }> {
+  if (!config.databaseUrl) return { bus: new InProcessBus(), nodeId: null };
+  const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (!config.redisUrl) {
+    log.warn('LOCKSTEP_REDIS_URL is not set: other nodes learn of revocations and changes at their next lease renewal only, and channel events stay on the node that raised them');
+    return { bus: new InProcessBus(), nodeId };
+  }
+  return { bus: await RedisBus.connect(config.redisUrl, { nodeId, log }), nodeId };
 }
 
 function readTls(config: Config): { cert: Buffer; key: Buffer } | null {
@@ -45,12 +61,15 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
   const log = opts.log ?? pino(logOptions(config.logLevel));
   const clock = opts.clock ?? systemClock;
   const tls = readTls(config);
-  const store = openStore(config);
-  const bus = new InProcessBus();
+  const store = await openStore(config);
+  const { bus, nodeId } = await joinCluster(config, log).catch(async (err) => {
+    await store.close();
+    throw err;
+  });
   let issuer = config.issuer;
   let crmUrl: string | null = null;
   const authority = await createAuthority({
-    config, store, bus, clock, log,
+    config, store, bus, clock, log, nodeId,
     issuer: () => {
       if (!issuer) throw new Error('issuer is not known before the server listens');
       return issuer;
@@ -67,6 +86,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
     const port = new URL(await crm.listen({ port: config.demoCrmPort!, host: config.host })).port;
     crmUrl = `http://${crmHostName(issuer)}:${port}/`;
   }
+  await authority.membership.start();
   authority.ledger.start();
   authority.hub.start();
   authority.backchannel.start();
@@ -87,6 +107,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
         authority.retention.stop();
         await authority.backchannel.stop();
         await authority.ledger.stop();
+        await authority.membership.stop();
         await bus.close();
         await store.close();
       })()),

@@ -1,43 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { LockstepEvent } from '../src/bus/events.ts';
 import { RedisBus, type RedisBusLog } from '../src/bus/redis-bus.ts';
-
-const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
-const REDIS_SERVER = '/usr/bin/redis-server';
-
-/** Skips loudly when Redis is missing; under CI a missing Redis is a failure instead. */
-function requireRedis(problem: string | undefined): { skip?: string } {
-  if (!problem) return {};
-  const message = `Redis not reachable: ${problem}`;
-  if (process.env.CI === 'true') {
-    test('Redis is available (required under CI=true)', () => assert.fail(message));
-  } else {
-    console.warn(`SKIPPING redis-bus tests: ${message}`);
-  }
-  return { skip: message };
-}
-
-async function redisProblem(url: string): Promise<string | undefined> {
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1_000, maxRetriesPerRequest: 0 });
-  let lastError: Error | undefined;
-  probe.on('error', (err: Error) => void (lastError = err));
-  try {
-    await probe.connect();
-    await probe.ping();
-    return undefined;
-  } catch (err) {
-    return `${url} (${(lastError ?? (err as Error)).message}); start a redis-server there to run these tests`;
-  } finally {
-    probe.disconnect();
-  }
-}
+import { freePort, redisProblem, REDIS_SERVER, requireService, SHARED_REDIS_URL, startRedisServer, stopRedisServer } from './helpers/services.ts';
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
@@ -66,7 +35,7 @@ function tokenRevoked(orgId: string): LockstepEvent {
 /** Subscribes and records the orgId of every event the handler hears, which the tests use as a label. */
 function heardBy(bus: RedisBus): string[] {
   const heard: string[] = [];
-  bus.subscribe((event) => heard.push(event.orgId));
+  bus.subscribe((event) => 'orgId' in event && heard.push(event.orgId));
   return heard;
 }
 
@@ -79,36 +48,7 @@ function recordingLog(): RedisBusLog & { lines: { level: string; obj: object; ms
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function startRedisServer(port: number): Promise<ChildProcess> {
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  let problem: string | undefined = 'no answer';
-  for (const deadline = Date.now() + 5_000; Date.now() < deadline && child.exitCode === null; ) {
-    problem = await redisProblem(`redis://127.0.0.1:${port}`);
-    if (!problem) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server on port ${port} did not start (exit code ${child.exitCode}): ${problem}`);
-}
-
-async function stopRedisServer(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
-
-describe('RedisBus on a shared Redis', requireRedis(await redisProblem(SHARED_REDIS_URL)), () => {
+describe('RedisBus on a shared Redis', requireService('Redis', await redisProblem(SHARED_REDIS_URL)), () => {
   const channel = `lockstep:test:${randomUUID()}`;
   const logA = recordingLog();
   const logB = recordingLog();
@@ -204,7 +144,7 @@ describe('RedisBus on a shared Redis', requireRedis(await redisProblem(SHARED_RE
   });
 });
 
-describe('RedisBus through a Redis outage', requireRedis(existsSync(REDIS_SERVER) ? undefined : `${REDIS_SERVER} not found; install redis-server to run these tests`), () => {
+describe('RedisBus through a Redis outage', requireService('Redis', existsSync(REDIS_SERVER) ? undefined : `${REDIS_SERVER} not found; install redis-server to run these tests`), () => {
   const channel = `lockstep:test:${randomUUID()}`;
   let port: number;
   let url: string;

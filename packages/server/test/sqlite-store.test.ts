@@ -11,9 +11,11 @@ import { runStoreConformance } from './store-conformance.ts';
 
 runStoreConformance('SqliteStore', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-store-'));
-  const store = new SqliteStore(join(dir, 'lockstep.sqlite'));
+  const file = join(dir, 'lockstep.sqlite');
+  const store = new SqliteStore(file);
   return {
     store,
+    anotherNode: async () => new SqliteStore(file),
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -113,6 +115,37 @@ describe('SqliteStore migrations', () => {
         id: 'g1', orgId: 'old', name: 'Night shift', description: '', type: 'official', visibility: 'public', rulesVisible: false,
         memberIds: [], version: 1, createdAt: 7, updatedAt: 7,
       });
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('version 8 turns the revocation log into the cluster log: entries kept as token_ended, numbering goes on past purged ones', async () => {
+    const oldFile = join(dir, 'before-v8.sqlite');
+    const db = new Database(oldFile);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version < 8)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    const log = db.prepare('INSERT INTO revocation_log (token_hash, at, reason) VALUES (?, ?, ?)');
+    for (let i = 1; i <= 5; i++) log.run(`hash-${i}`, 1000 + i, i % 2 ? 'logout' : 'idle_timeout');
+    db.prepare('DELETE FROM revocation_log WHERE seq IN (1, 5)').run(); // purged, the newest included
+    db.prepare(`INSERT INTO backchannel_outbox VALUES ('jti-1', 'o', 'c', 'https://rp.example.test/bcl', 'u', NULL, 'logout', 1, 1, 0, 'pending')`).run();
+    db.close();
+
+    const store = new SqliteStore(oldFile);
+    try {
+      assert.equal(await store.lastLogSeq(), 4);
+      assert.deepEqual(await store.logAfter(0, 10), [
+        { seq: 2, at: 1002, kind: 'token_ended', tokenHash: 'hash-2', reason: 'idle_timeout' },
+        { seq: 3, at: 1003, kind: 'token_ended', tokenHash: 'hash-3', reason: 'logout' },
+        { seq: 4, at: 1004, kind: 'token_ended', tokenHash: 'hash-4', reason: 'idle_timeout' },
+      ]);
+      assert.equal(await store.appendChange({ kind: 'org_changed', orgId: 'o' }, 2000), 6, 'seq 5 was handed out before: never again');
+      assert.deepEqual((await store.claimBackchannelLogouts(1, 10, 2)).map((o) => o.id), ['jti-1'], 'outbox rows come through unclaimed');
+      const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'revocation_log'").all();
+      assert.deepEqual(tables, [], 'the revocation log is gone');
     } finally {
       await store.close();
     }

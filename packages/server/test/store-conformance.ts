@@ -1,26 +1,32 @@
 /**
  * The Store conformance suite. Every Store implementation runs it unchanged:
  *
- *   runStoreConformance('PostgresStore', async () => { ...; return { store, cleanup } });
+ *   runStoreConformance('PostgresStore', async () => { ...; return { store, anotherNode, cleanup } });
  *
- * Each test gets a fresh, empty store from `makeStore` and calls `cleanup` afterwards.
+ * Each test gets a fresh, empty store from `makeStore` and calls `cleanup` afterwards; tests of what
+ * several nodes do at once open a second Store on the same database with `anotherNode`.
  * The suite talks to the Store interface only, never to SQL.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
-  DEFAULT_ORG_SETTINGS, type AccessToken, type AuthCode, type Client, type Group, type OrgSettings, type RefreshToken,
-  type SignInSession, type User,
+  DEFAULT_ORG_SETTINGS, type AccessToken, type AuthCode, type BackchannelAttempt, type BackchannelLogout, type Client, type Group,
+  type OrgSettings, type RefreshToken, type SignInSession, type User,
   type RevokedSet,
 } from '../src/core/records.ts';
 import { StoreConflictError, type Store } from '../src/store/store.ts';
 import { storeTruthConformance } from './store-conformance-truth.ts';
 
-export type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+/**
+ * A fresh, empty store; `anotherNode` opens a second Store on the same database, as another node of a cluster
+ * would (the suite closes it), and `cleanup` removes the database.
+ */
+export type StoreFactory = () => Promise<{ store: Store; anotherNode(): Promise<Store>; cleanup(): Promise<void> }>;
 
 const T0 = Date.UTC(2030, 0, 1);
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 let serial = 0;
 /** Unique, recognisable values: `${kind}-${n}-${uuid}` so a failure message says what it was. */
@@ -85,9 +91,20 @@ function refreshToken(orgId: string, userId: string, over: Partial<RefreshToken>
   };
 }
 
+const retry = (nextAttemptAt: number): BackchannelAttempt =>
+  ({ outcome: 'retry', result: 'http_status', statusCode: 503, error: null, nextAttemptAt });
+const delivered: BackchannelAttempt = { outcome: 'delivered', result: 'delivered', statusCode: 200, error: null, nextAttemptAt: null };
+
+function outboxRow(orgId: string, clientId: string, over: Partial<BackchannelLogout> = {}): BackchannelLogout {
+  return {
+    id: uid('jti'), orgId, clientId, uri: 'https://rp.example.test/backchannel-logout', userId: 'user-x', sessionId: null,
+    reason: 'logout', createdAt: T0, nextAttemptAt: T0, attempts: 0, status: 'pending', ...over,
+  };
+}
+
 const sorted = (xs: string[]) => [...xs].sort();
 const isConflict = (err: unknown) => err instanceof StoreConflictError;
-const EMPTY: RevokedSet = { accessTokens: [], refreshTokenIds: [], signInSessionIds: [] };
+const EMPTY: RevokedSet = { accessTokens: [], refreshTokenIds: [], signInSessionIds: [], logSeq: 0 };
 
 /** The ids of a RevokedSet, sorted, for order-free comparison. */
 function ids(set: RevokedSet) {
@@ -101,19 +118,34 @@ function ids(set: RevokedSet) {
 export function runStoreConformance(name: string, makeStore: StoreFactory) {
   describe(`Store conformance: ${name}`, () => {
     let store: Store;
+    let openAnother: () => Promise<Store>;
     let cleanup: () => Promise<void>;
+    let others: Store[] = [];
 
     beforeEach(async () => {
-      ({ store, cleanup } = await makeStore());
+      ({ store, anotherNode: openAnother, cleanup } = await makeStore());
     });
     afterEach(async () => {
+      for (const other of others) await other.close();
+      others = [];
       await cleanup();
     });
 
-    storeTruthConformance(() => store, async () => {
-      const o = org();
-      await store.createOrg(o, DEFAULT_ORG_SETTINGS);
-      return o.id;
+    /** A second node on the same database, closed after the test. */
+    async function anotherNode() {
+      const other = await openAnother();
+      others.push(other);
+      return other;
+    }
+
+    storeTruthConformance({
+      store: () => store,
+      anotherNode,
+      newOrg: async () => {
+        const o = org();
+        await store.createOrg(o, DEFAULT_ORG_SETTINGS);
+        return o.id;
+      },
     });
 
     /** Two orgs, so every org-scoped getter can be asked about the other org's rows. */
@@ -124,6 +156,15 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
       await store.createOrg(b, DEFAULT_ORG_SETTINGS);
       return { a: a.id, b: b.id };
     }
+
+    /** Outbox rows reach a store only with a revocation: here one that names nothing. */
+    async function enqueue(...rows: BackchannelLogout[]) {
+      await store.revoke({ accessTokenId: uid('no-such-token') }, T0, 'logout', () => ({ outbox: rows }));
+    }
+
+    /** Claims what is due at `now` for five minutes, as a node's deliverer would; the ids, in the order handed out. */
+    const claimIds = async (now: number, limit = 100, except?: { uris?: string[] }, from: Store = store) =>
+      (await from.claimBackchannelLogouts(now, limit, now + 5 * MINUTE, except)).map((o) => o.id);
 
     // ------------------------------------------------------------ orgs and settings
 
@@ -426,13 +467,27 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
 
     // ------------------------------------------------------------ signing keys
 
-    test('signing keys round-trip, oldest first (the last one is the current key)', async () => {
-      assert.deepEqual(await store.listSigningKeys(), []);
-      const newer = { kid: uid('kid'), alg: 'RS256', privateJwk: JSON.stringify({ kty: 'RSA', n: 'bmV3ZXI', e: 'AQAB', d: 'c2VjcmV0' }), createdAt: T0 + 10 };
-      const older = { kid: uid('kid'), alg: 'RS256', privateJwk: JSON.stringify({ kty: 'RSA', n: 'b2xkZXI', e: 'AQAB', d: 'b2xk' }), createdAt: T0 };
-      await store.addSigningKey(newer);
-      await store.addSigningKey(older);
-      assert.deepEqual(await store.listSigningKeys(), [older, newer]);
+    describe('signing keys', () => {
+      const key = (createdAt: number) =>
+        ({ kid: uid('kid'), alg: 'RS256', privateJwk: JSON.stringify({ kty: 'RSA', n: uid('n'), e: 'AQAB', d: 'c2VjcmV0' }), createdAt });
+
+      test('ensureSigningKey stores the candidate on an empty store and returns the stored key ever after', async () => {
+        assert.deepEqual(await store.listSigningKeys(), []);
+        const first = key(T0);
+        assert.deepEqual(await store.ensureSigningKey(first), first);
+        assert.deepEqual(await store.ensureSigningKey(key(T0 - 10)), first, 'a later candidate, even an older-dated one, is not stored');
+        assert.deepEqual(await store.listSigningKeys(), [first]);
+      });
+
+      test('nodes starting together on an empty store agree on one key', async () => {
+        const node2 = await anotherNode();
+        const candidates = Array.from({ length: 6 }, (_, i) => key(T0 + i));
+        const answers = await Promise.all(candidates.map((c, i) => (i % 2 ? node2 : store).ensureSigningKey(c)));
+        assert.equal(new Set(answers.map((k) => k.kid)).size, 1, 'every call returns the same key');
+        assert.ok(candidates.some((c) => c.kid === answers[0]!.kid), 'one of the candidates');
+        assert.deepEqual(await store.listSigningKeys(), [answers[0]], 'and only it is stored');
+        assert.deepEqual(await node2.listSigningKeys(), [answers[0]]);
+      });
     });
 
     // ------------------------------------------------------------ sign-in sessions
@@ -748,6 +803,96 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         assert.equal(kept.revokeReason, 'revocation', 'the first reason is kept');
         assert.equal((await store.findAccessTokenByHash(w.g1b.hash))!.revokeReason, 'admin_logoff');
       });
+
+      // -------------------------------------------------------- what commits with a revocation (extras)
+
+      test('extras commit with the revocation: the audit entry, the outbox rows and the user set offline; extras sees the revoked set', async () => {
+        const w = await world();
+        const now = T0 + 100;
+        const logouts = [outboxRow(w.a, w.c1.id, { userId: w.u1.id, sessionId: w.s1.id, nextAttemptAt: now }),
+          outboxRow(w.a, w.c2.id, { userId: w.u1.id, sessionId: w.s2.id, nextAttemptAt: now })];
+        let seen: Omit<RevokedSet, 'logSeq'> | undefined;
+        const set = await store.revoke({ userId: w.u1.id }, now, 'universal_logout', (revoked) => {
+          const { logSeq: _drawnAtCommit, ...rest } = structuredClone(revoked) as RevokedSet;
+          seen = rest;
+          return {
+            audit: { orgId: w.a, at: now, kind: 'universal_logout', userId: w.u1.id, clientId: w.c1.id, details: { accessTokenIds: revoked.accessTokens.map((t) => t.id) } },
+            outbox: logouts,
+            setUserOffline: { orgId: w.a, userId: w.u1.id },
+          };
+        });
+        const { logSeq: _appendedLast, ...revokedSet } = set;
+        assert.deepEqual(seen, revokedSet, 'extras is handed what revoke returns (the log seq is drawn at commit)');
+        assert.deepEqual(ids(set).accessTokens, sorted([w.g1.at.id, w.g1b.id, w.g2.at.id, w.g3.at.id]));
+
+        const { entries } = await store.listAudit(w.a, { kind: 'universal_logout' });
+        assert.equal(entries.length, 1);
+        assert.deepEqual(sorted(entries[0]!.details.accessTokenIds as string[]), ids(set).accessTokens);
+        assert.deepEqual(sorted(await claimIds(now)), sorted(logouts.map((o) => o.id)));
+        assert.deepEqual(await store.getUserStatus(w.a, w.u1.id),
+          { userId: w.u1.id, orgId: w.a, presence: 'Offline', presenceAt: now, routingStatus: 'OFF_QUEUE', routingAt: now });
+        assert.equal(await store.getUserStatus(w.a, w.u2.id), null, 'only the named user goes offline');
+      });
+
+      test('clientSessions: the revoked credentials\' (client, session) pairs and those of every token issued through an ended session, live or not', async () => {
+        const w = await world();
+        // Revoked before, through S2 by C2: only ending S2 ties U1 to C2 there.
+        const earlier = accessToken(w.a, { userId: w.u1.id, clientId: w.c2.id, sessionId: w.s2.id, revokedAt: T0 + 1, revokeReason: 'logout' });
+        await store.saveAccessToken(earlier);
+        const pair = (t: { clientId: string; sessionId: string | null }) => `${t.clientId} / ${t.sessionId}`;
+        const tiesOf = async (selection: Parameters<Store['revoke']>[0], now: number) => {
+          let ties: string[] = [];
+          await store.revoke(selection, now, 'universal_logout', (_revoked, clientSessions) => {
+            ties = sorted(clientSessions().map(pair));
+            assert.deepEqual(sorted(clientSessions().map(pair)), ties, 'asking twice answers the same');
+            return {};
+          });
+          return ties;
+        };
+
+        assert.deepEqual(await tiesOf({ signInSessionId: w.s1.id, clientId: w.c1.id }, T0 + 100),
+          sorted([pair({ clientId: w.c1.id, sessionId: w.s1.id }), pair({ clientId: w.c2.id, sessionId: w.s1.id })]),
+          'C2 keeps its tokens through S1, but S1 ended: C2 is tied to the user through S1 too');
+        assert.deepEqual(await tiesOf({ userId: w.u1.id }, T0 + 200),
+          sorted([pair({ clientId: w.c2.id, sessionId: w.s1.id }), pair({ clientId: w.c1.id, sessionId: w.s2.id }),
+            pair({ clientId: w.c2.id, sessionId: w.s2.id })]),
+          'U1\'s credentials still live, and every token of the session that ended now (S2, the earlier revoked one included); '
+            + 'not what the first revocation ended, nor U2\'s or the machine\'s');
+        assert.deepEqual(await tiesOf({ clientId: w.c3.id }, T0 + 300), [pair({ clientId: w.c3.id, sessionId: null })],
+          'a machine token has no session');
+      });
+
+      test('an extras that throws rolls the whole revocation back: nothing revoked, nothing of extras written', async () => {
+        const w = await world();
+        const now = T0 + 100;
+        await assert.rejects(store.revoke({ userId: w.u1.id }, now, 'universal_logout', (revoked) => {
+          assert.ok(revoked.accessTokens.length > 0, 'extras ran after the tokens were revoked');
+          throw new Error('extras failed');
+        }), /extras failed/);
+        for (const t of w.allAccess) assert.equal((await store.findAccessTokenByHash(t.hash))!.revokedAt, null, `access token ${t.id} is live`);
+        for (const t of w.allRefresh) assert.equal((await store.findRefreshTokenByHash(t.hash))!.revokedAt, null, `refresh token ${t.id} is live`);
+        for (const s of w.allSessions) assert.equal((await store.findSignInSessionByHash(s.tokenHash))!.endedAt, null, `sign-in session ${s.id} goes on`);
+
+        const set = await store.revoke({ userId: w.u1.id }, now + 1, 'universal_logout');
+        assert.equal(set.accessTokens.length, 4, 'a later revocation finds all of it still live');
+      });
+
+      test('when writing extras fails (an outbox id taken), the revocation and the rest of extras roll back', async () => {
+        const w = await world();
+        const taken = outboxRow(w.a, w.c1.id, { nextAttemptAt: T0 + 50 });
+        await enqueue(taken);
+        const now = T0 + 100;
+        await assert.rejects(store.revoke({ userId: w.u1.id }, now, 'universal_logout', () => ({
+          audit: { orgId: w.a, at: now, kind: 'universal_logout', userId: w.u1.id, clientId: null, details: {} },
+          setUserOffline: { orgId: w.a, userId: w.u1.id },
+          outbox: [outboxRow(w.a, w.c2.id), { ...taken }],
+        })));
+        assert.equal((await store.findAccessTokenByHash(w.g1.at.hash))!.revokedAt, null);
+        assert.equal((await store.findSignInSessionByHash(w.s1.tokenHash))!.endedAt, null);
+        assert.equal((await store.listAudit(w.a, { kind: 'universal_logout' })).total, 0, 'no audit entry');
+        assert.equal(await store.getUserStatus(w.a, w.u1.id), null, 'the user was not set offline');
+        assert.deepEqual(await claimIds(now), [taken.id], 'only the earlier row is in the outbox');
+      });
     });
 
     // ------------------------------------------------------------ idle expiry, user status, interactions
@@ -766,56 +911,17 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         assert.deepEqual(live.find((t) => t.id === machine.id), machine);
       });
 
-      test('expireIdleTokens: revokes each token and its grant\'s refresh tokens, ends sessions and sets users offline as told, audits each, skips revoked ones', async () => {
-        const { a } = await twoOrgs();
-        const u1 = user(a);
-        const u2 = user(a);
-        await store.createUser(u1);
-        await store.createUser(u2);
-        const s1 = session(a, u1.id);
-        const s2 = session(a, u2.id);
-        await store.createSignInSession(s1);
-        await store.createSignInSession(s2);
-        const t1 = accessToken(a, { userId: u1.id, clientId: 'c1', sessionId: s1.id });
-        const rt1 = refreshToken(a, u1.id, { grantId: t1.grantId, clientId: 'c1', sessionId: s1.id });
-        const t2 = accessToken(a, { userId: u2.id, clientId: 'c2', sessionId: s2.id });
-        const keep = accessToken(a, { userId: u1.id, clientId: 'c3', sessionId: s1.id });
-        const gone = accessToken(a, { userId: u2.id, revokedAt: T0 + 1, revokeReason: 'logout' });
-        for (const t of [t1, t2, keep, gone]) await store.saveAccessToken(t);
-        await store.saveRefreshToken(rt1);
-
-        const pick = (t: AccessToken) => ({ id: t.id, orgId: t.orgId, userId: t.userId, clientId: t.clientId, grantId: t.grantId, sessionId: t.sessionId });
-        const now = T0 + 2 * HOUR;
-        const expired = await store.expireIdleTokens([
-          { token: pick(t1), deadline: now - 1000, endSignInSession: false, setUserOffline: false },
-          { token: pick(t2), deadline: now - 10, endSignInSession: true, setUserOffline: true },
-          { token: pick(gone), deadline: now - 10, endSignInSession: true, setUserOffline: true },
-        ], now);
-        assert.deepEqual(sorted(expired), sorted([t1.id, t2.id]), 'an already-revoked token is skipped');
-
-        for (const t of [t1, t2]) {
-          const stored = (await store.findAccessTokenByHash(t.hash))!;
-          assert.equal(stored.revokedAt, now);
-          assert.equal(stored.revokeReason, 'idle_timeout');
-        }
-        assert.equal((await store.findAccessTokenByHash(keep.hash))!.revokedAt, null, 'tokens not in the batch stay live');
-        assert.equal((await store.findAccessTokenByHash(gone.hash))!.revokeReason, 'logout', 'the earlier reason is kept');
-        assert.equal((await store.findRefreshTokenByHash(rt1.hash))!.revokedAt, now, 'the grant\'s refresh token is revoked');
-        assert.equal((await store.findSignInSessionByHash(s1.tokenHash))!.endedAt, null, 'endSignInSession false: the session stays');
-        assert.equal((await store.findSignInSessionByHash(s2.tokenHash))!.endedAt, now);
-        assert.equal(await store.getUserStatus(a, u1.id), null, 'setUserOffline false: status untouched');
-        const status = (await store.getUserStatus(a, u2.id))!;
-        assert.equal(status.presence, 'Offline');
-        assert.equal(status.routingStatus, 'OFF_QUEUE');
-
-        const audits = (await store.listAudit(a, { kind: 'idle_timeout' })).entries;
-        assert.deepEqual(sorted(audits.map((e) => e.userId!)), sorted([u1.id, u2.id]), 'one audit entry per expired token');
-        assert.deepEqual(sorted(audits.map((e) => e.clientId!)), ['c1', 'c2']);
-        assert.ok(audits.every((e) => e.at === now));
-
-        assert.deepEqual(await store.expireIdleTokens([{ token: pick(t1), deadline: now, endSignInSession: true, setUserOffline: true }], now + 5), [],
-          'expiring again does nothing');
-        assert.equal((await store.listAudit(a, { kind: 'idle_timeout' })).total, 2);
+      test('liveAccessTokensOfUser: the user\'s unrevoked, unexpired tokens in that org only, oldest first, limited', async () => {
+        const now = T0 + HOUR;
+        const first = accessToken('org-x', { userId: 'u1', issuedAt: T0 });
+        const second = accessToken('org-x', { userId: 'u1', issuedAt: T0 + 1 });
+        const others = [
+          accessToken('org-x', { userId: 'u2' }), accessToken('org-y', { userId: 'u1' }),
+          accessToken('org-x', { userId: 'u1', revokedAt: T0, revokeReason: 'logout' }), accessToken('org-x', { userId: 'u1', expiresAt: now - 1 }),
+        ];
+        for (const t of [second, ...others, first]) await store.saveAccessToken(t);
+        assert.deepEqual((await store.liveAccessTokensOfUser('org-x', 'u1', now, 10)).map((t) => t.id), [first.id, second.id]);
+        assert.deepEqual((await store.liveAccessTokensOfUser('org-x', 'u1', now, 1)).map((t) => t.id), [first.id]);
       });
 
       test('user status: save upserts, get is org-scoped', async () => {
@@ -838,6 +944,7 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         const key = (i: { userId: string; id: string }) => `${i.userId}/${i.id}`;
         const list = async () => (await store.listInteractions()).sort((x, y) => key(x).localeCompare(key(y)));
         assert.deepEqual(await list(), [voice, email, otherUser]);
+        assert.deepEqual((await store.listInteractions('u2')), [otherUser], 'one user\'s');
 
         const acw = { ...voice, state: 'acw' as const, updatedAt: T0 + 10 };
         await store.saveInteraction(acw);
@@ -906,6 +1013,192 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
         assert.deepEqual(await at({ userId: 'u1', from: T0 + 15, to: T0 + 45, limit: 1 }), [40]);
         assert.deepEqual(await at({ userId: 'nobody' }), []);
         assert.deepEqual(await at({ from: T0 + 61 }), []);
+      });
+    });
+
+    // ------------------------------------------------------------ back-channel logout outbox
+
+    describe('back-channel logout outbox', () => {
+      test('claimBackchannelLogouts: pending rows due by now, oldest next attempt first, at most `limit`, as whole records', async () => {
+        const { a } = await twoOrgs();
+        const r1 = outboxRow(a, 'c1', { nextAttemptAt: T0 + 10, sessionId: 'session-1', userId: 'u1', reason: 'universal_logout' });
+        const r2 = outboxRow(a, 'c1', { nextAttemptAt: T0 + 5 });
+        const later = outboxRow(a, 'c2', { nextAttemptAt: T0 + 20 });
+        const r4 = outboxRow(a, 'c2', { nextAttemptAt: T0 + 1, attempts: 3 });
+        await enqueue(r1, r2, later, r4);
+        assert.deepEqual(await store.claimBackchannelLogouts(T0 + 15, 2, T0 + MINUTE), [r4, r2], 'the limit keeps the oldest; not yet due: left out');
+        assert.deepEqual(await claimIds(T0 + 15), [r1.id], 'claimed rows are not handed out again');
+        assert.deepEqual(await claimIds(T0 + 30), [later.id], 'due now');
+        assert.deepEqual(await claimIds(T0 + 30), [], 'everything is claimed');
+      });
+
+      test('a claim lapses at claimUntil: the row is handed out again, to any node', async () => {
+        const { a } = await twoOrgs();
+        const row = outboxRow(a, 'c1', { nextAttemptAt: T0 });
+        await enqueue(row);
+        const node2 = await anotherNode();
+        assert.deepEqual((await store.claimBackchannelLogouts(T0, 10, T0 + MINUTE)).map((o) => o.id), [row.id]);
+        assert.deepEqual((await node2.claimBackchannelLogouts(T0 + MINUTE - 1, 10, T0 + 2 * MINUTE)).map((o) => o.id), [],
+          'another node does not get it before the claim lapses');
+        assert.deepEqual((await node2.claimBackchannelLogouts(T0 + MINUTE, 10, T0 + 2 * MINUTE)).map((o) => o.id), [row.id],
+          'a node that claimed and went silent does not hold it forever');
+        assert.deepEqual(await claimIds(T0 + MINUTE + 1), [], 'the new claim holds');
+      });
+
+      test('concurrent claimers, on one node and on two, never get the same row, and together get every due row', async () => {
+        const { a } = await twoOrgs();
+        const rows = Array.from({ length: 24 }, (_, i) => outboxRow(a, `c${i % 3}`, { nextAttemptAt: T0 + i }));
+        await enqueue(...rows);
+        const node2 = await anotherNode();
+        const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => claimIds(T0 + HOUR, 4, undefined, i % 2 ? node2 : store)));
+        const all = claims.flat();
+        assert.equal(new Set(all).size, all.length, `a row was handed out twice: ${JSON.stringify(claims)}`);
+        assert.deepEqual(sorted(all), sorted(rows.map((r) => r.id)), '8 claims of 4 took all 24 rows');
+      });
+
+      test('except.uris leaves out rows of busy receivers, so the others come through', async () => {
+        const { a } = await twoOrgs();
+        const busy = 'https://busy.example.test/bcl';
+        const a1 = outboxRow(a, 'c1', { uri: busy, nextAttemptAt: T0 + 1 });
+        const a2 = outboxRow(a, 'c1', { uri: busy, nextAttemptAt: T0 + 2 });
+        const b1 = outboxRow(a, 'c2', { uri: 'https://b.example.test/bcl', nextAttemptAt: T0 + 3 });
+        const c1 = outboxRow(a, 'c3', { uri: 'https://c.example.test/bcl', nextAttemptAt: T0 + 4 });
+        await enqueue(a1, a2, b1, c1);
+        assert.deepEqual(await claimIds(T0 + 10, 1, { uris: [busy, c1.uri] }), [b1.id], 'a busy receiver\'s rows do not crowd out the others');
+        assert.deepEqual(await claimIds(T0 + 10, 10, { uris: [busy] }), [c1.id]);
+        assert.deepEqual(await claimIds(T0 + 10, 10, { uris: [] }), [a1.id, a2.id], 'an empty list leaves out nothing');
+      });
+
+      test('recordBackchannelAttempt: a retry is due again at its next attempt, claim or not; delivered and failed are done; each attempt is audited', async () => {
+        const { a } = await twoOrgs();
+        const row = outboxRow(a, 'c1', { userId: 'u1', nextAttemptAt: T0 });
+        const gaveUp = outboxRow(a, 'c2', { userId: 'u2', nextAttemptAt: T0 });
+        await enqueue(row, gaveUp);
+        assert.deepEqual(sorted((await store.claimBackchannelLogouts(T0, 10, T0 + HOUR)).map((o) => o.id)), sorted([row.id, gaveUp.id]));
+
+        await store.recordBackchannelAttempt(row.id, T0 + 100, retry(T0 + 10 * MINUTE));
+        await store.recordBackchannelAttempt(gaveUp.id, T0 + 100, { outcome: 'failed', result: 'timeout', statusCode: null, error: 'timeout', nextAttemptAt: null });
+        assert.deepEqual(await claimIds(T0 + 5 * MINUTE), [], 'the retry is not due before its next attempt; the failed row is done');
+        assert.deepEqual(await store.claimBackchannelLogouts(T0 + 10 * MINUTE, 10, T0 + 11 * MINUTE), [{ ...row, attempts: 1, nextAttemptAt: T0 + 10 * MINUTE }],
+          'recording the attempt ended the hour-long claim');
+
+        await store.recordBackchannelAttempt(row.id, T0 + 11 * MINUTE, delivered);
+        assert.deepEqual(await claimIds(T0 + 24 * HOUR), [], 'delivered: never sent again');
+
+        const audit = (await store.listAudit(a, { kind: 'backchannel_logout' })).entries;
+        assert.deepEqual(audit.map(({ id: _id, ...e }) => e), [
+          { orgId: a, at: T0 + 11 * MINUTE, kind: 'backchannel_logout', userId: 'u1', clientId: 'c1',
+            details: { jti: row.id, attempt: 2, outcome: 'delivered', result: 'delivered', statusCode: 200, error: null, nextAttemptAt: null } },
+          { orgId: a, at: T0 + 100, kind: 'backchannel_logout', userId: 'u2', clientId: 'c2',
+            details: { jti: gaveUp.id, attempt: 1, outcome: 'failed', result: 'timeout', statusCode: null, error: 'timeout', nextAttemptAt: null } },
+          { orgId: a, at: T0 + 100, kind: 'backchannel_logout', userId: 'u1', clientId: 'c1',
+            details: { jti: row.id, attempt: 1, outcome: 'retry', result: 'http_status', statusCode: 503, error: null,
+              nextAttemptAt: new Date(T0 + 10 * MINUTE).toISOString() } },
+        ]);
+
+        await store.recordBackchannelAttempt('no-such-row', T0 + 12 * MINUTE, delivered);
+        assert.equal((await store.listAudit(a, { kind: 'backchannel_logout' })).total, 3, 'an unknown row records nothing');
+      });
+
+      test('deleteClient cancels that client\'s pending logouts only; cancelled rows are never claimed, and an attempt in flight leaves them cancelled', async () => {
+        const { a, b } = await twoOrgs();
+        const gone = client(a, { backchannelLogoutUri: 'https://gone.example.test/bcl' });
+        const kept = client(a, { backchannelLogoutUri: 'https://kept.example.test/bcl' });
+        await store.createClient(gone);
+        await store.createClient(kept);
+        const ofGone = outboxRow(a, gone.id, { uri: gone.backchannelLogoutUri!, userId: 'u1' });
+        const ofKept = outboxRow(a, kept.id, { uri: kept.backchannelLogoutUri! });
+        await enqueue(ofGone, ofKept);
+
+        assert.equal(await store.deleteClient(b, gone.id), false);
+        assert.deepEqual(sorted(await claimIds(T0)), sorted([ofGone.id, ofKept.id]), 'another org\'s delete cancels nothing');
+        assert.equal(await store.deleteClient(a, gone.id), true, 'deleted while its row is claimed (in flight)');
+        assert.deepEqual(await claimIds(T0 + 10 * MINUTE), [ofKept.id], 'the claim lapsed: only the kept client\'s row comes back');
+
+        await store.recordBackchannelAttempt(ofGone.id, T0 + 11 * MINUTE, retry(T0 + 12 * MINUTE));
+        assert.deepEqual(await claimIds(T0 + 24 * HOUR), [ofKept.id], 'the late attempt does not bring it back');
+        const [entry] = (await store.listAudit(a, { kind: 'backchannel_logout' })).entries;
+        assert.deepEqual(entry!.details, {
+          jti: ofGone.id, attempt: 1, outcome: 'failed', result: 'http_status', statusCode: 503, error: null, nextAttemptAt: null,
+        }, 'recorded as a final failure, without a next attempt');
+      });
+    });
+
+    // ------------------------------------------------------------ used codes, live tokens of a session, purging
+
+    describe('retention', () => {
+      test('findUsedAuthCode answers only a code already used', async () => {
+        const c = authCode('org-x', 'user-x', 'session-x');
+        await store.saveAuthCode(c);
+        assert.equal(await store.findUsedAuthCode(c.hash), null, 'not used yet');
+        await store.consumeAuthCode(c.hash, T0 + 1);
+        assert.deepEqual(await store.findUsedAuthCode(c.hash), c);
+        assert.equal(await store.findUsedAuthCode('no-such-code'), null);
+      });
+
+      test('countLiveAccessTokensOfSession counts the session\'s unrevoked, unexpired tokens', async () => {
+        const now = T0 + HOUR;
+        const ofSession = (over: Partial<AccessToken>) => accessToken('org-x', { userId: 'u1', sessionId: 'session-1', ...over });
+        for (const t of [ofSession({}), ofSession({ clientId: 'other-client' }), ofSession({ expiresAt: now }),
+          ofSession({ revokedAt: T0, revokeReason: 'logout' }), accessToken('org-x', { userId: 'u1', sessionId: 'session-2' })]) {
+          await store.saveAccessToken(t);
+        }
+        assert.equal(await store.countLiveAccessTokensOfSession('session-1', now), 2);
+        assert.equal(await store.countLiveAccessTokensOfSession('no-such-session', now), 0);
+      });
+
+      test('purgeExpired deletes what ended before the cut-off and counts it; what is live or ended later stays, and so does the audit log', async () => {
+        const { a } = await twoOrgs();
+        const u = user(a);
+        await store.createUser(u);
+        const cut = T0 + 10 * HOUR;
+        const before = cut - 1;
+
+        const access = {
+          expired: accessToken(a, { expiresAt: before }), revoked: accessToken(a, { revokedAt: before, revokeReason: 'logout' }),
+          live: accessToken(a, { expiresAt: cut + HOUR }), revokedLater: accessToken(a, { revokedAt: cut, revokeReason: 'logout', expiresAt: cut + HOUR }),
+        };
+        const refresh = {
+          expired: refreshToken(a, u.id, { expiresAt: before }), revoked: refreshToken(a, u.id, { revokedAt: before }),
+          live: refreshToken(a, u.id, { expiresAt: cut + HOUR }),
+        };
+        const codes = { expired: authCode(a, u.id, 's', { expiresAt: before }), live: authCode(a, u.id, 's', { expiresAt: cut + 1 }) };
+        const sessions = {
+          expired: session(a, u.id, { expiresAt: before }), ended: session(a, u.id, { endedAt: before, expiresAt: cut + HOUR }),
+          live: session(a, u.id, { expiresAt: cut + HOUR }),
+        };
+        for (const t of Object.values(access)) await store.saveAccessToken(t);
+        for (const t of Object.values(refresh)) await store.saveRefreshToken(t);
+        for (const c of Object.values(codes)) await store.saveAuthCode(c);
+        for (const s of Object.values(sessions)) await store.createSignInSession(s);
+
+        const outbox = {
+          deliveredLongAgo: outboxRow(a, 'c1', { createdAt: before }), failedLongAgo: outboxRow(a, 'c1', { createdAt: before }),
+          pendingLongAgo: outboxRow(a, 'c1', { createdAt: before, nextAttemptAt: cut + HOUR }), deliveredLater: outboxRow(a, 'c1', { createdAt: cut }),
+        };
+        await enqueue(...Object.values(outbox));
+        await store.recordBackchannelAttempt(outbox.deliveredLongAgo.id, before, delivered);
+        await store.recordBackchannelAttempt(outbox.failedLongAgo.id, before, { outcome: 'failed', result: 'http_status', statusCode: 400, error: null, nextAttemptAt: null });
+        await store.recordBackchannelAttempt(outbox.deliveredLater.id, cut, delivered);
+        const audited = (await store.listAudit(a, {})).total;
+
+        assert.deepEqual(await store.purgeExpired(cut), { accessTokens: 2, refreshTokens: 2, authCodes: 1, signInSessions: 2, backchannelDeliveries: 2, clusterLog: 0, channels: 0 });
+        assert.equal(await store.findAccessTokenByHash(access.expired.hash), null);
+        assert.equal(await store.findAccessTokenByHash(access.revoked.hash), null);
+        assert.deepEqual(await store.findAccessTokenByHash(access.live.hash), access.live);
+        assert.deepEqual(await store.findAccessTokenByHash(access.revokedLater.hash), access.revokedLater);
+        assert.equal(await store.findRefreshTokenByHash(refresh.expired.hash), null);
+        assert.equal(await store.findRefreshTokenByHash(refresh.revoked.hash), null);
+        assert.deepEqual(await store.findRefreshTokenByHash(refresh.live.hash), refresh.live);
+        assert.equal(await store.consumeAuthCode(codes.expired.hash, T0), null, 'the expired code is gone');
+        assert.deepEqual(await store.consumeAuthCode(codes.live.hash, T0), codes.live);
+        assert.equal(await store.getSignInSession(sessions.expired.id), null);
+        assert.equal(await store.getSignInSession(sessions.ended.id), null);
+        assert.deepEqual(await store.getSignInSession(sessions.live.id), sessions.live);
+        assert.deepEqual(await claimIds(cut + HOUR), [outbox.pendingLongAgo.id], 'a pending delivery stays, however old');
+        assert.equal((await store.listAudit(a, {})).total, audited, 'the audit log stays');
+
+        assert.deepEqual(await store.purgeExpired(cut), { accessTokens: 0, refreshTokens: 0, authCodes: 0, signInSessions: 0, backchannelDeliveries: 0, clusterLog: 0, channels: 0 });
       });
     });
   });

@@ -2,6 +2,7 @@ import { idleDeadline, type LiveToken } from '../core/live-token.ts';
 import type { Store } from '../store/store.ts';
 
 export const ACTIVITY_FLUSH_MS = 1000;
+const URGENT_WITHIN_MS = 3 * ACTIVITY_FLUSH_MS;
 
 /**
  * Records API activity per token in memory and writes it back coalesced with the idle deadline it
@@ -19,8 +20,12 @@ export class ActivityRecorder {
   ) {}
 
   record(token: LiveToken, now: number): void {
-    if (now > token.lastActivityAt) token.lastActivityAt = now;
+    const previous = token.lastActivityAt;
+    if (now > previous) token.lastActivityAt = now;
     this.#dirty.set(token.id, token);
+    // The stored deadline is at most a flush interval older than `previous` + timeout. When that is close, another
+    // node's expirer could act on it before the next flush: write now, so activity through this node always counts.
+    if (token.idleTimeoutMs != null && previous + token.idleTimeoutMs - now < URGENT_WITHIN_MS) void this.flush();
   }
 
   /** The token's idle timeout changed (settings, groups, an exemption): its deadline is written with the next flush. */

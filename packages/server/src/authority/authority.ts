@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/events.ts';
 import type { Config } from '../config.ts';
+import type { ClusterLogEntry } from '../core/records.ts';
 import type { Clock } from '../core/clock.ts';
 import { LoginThrottle } from '../core/login-throttle.ts';
 import type { Store } from '../store/store.ts';
 import { TokenLedger } from './ledger.ts';
+import { ClusterMembership, SoloMembership, type Membership } from './membership.ts';
 import { Retention } from './retention.ts';
 import { OrgSettingsCache } from './org-settings.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -23,6 +25,8 @@ export interface Authority {
   settings: OrgSettingsCache;
   /** Every access token's life: admission, endings, idle expiry. */
   ledger: TokenLedger;
+  /** This node among the others (a cluster), or alone (the embedded default). */
+  membership: Membership;
   hub: NotificationHub;
   backchannel: BackchannelDelivery;
   loginThrottle: LoginThrottle;
@@ -43,22 +47,33 @@ export async function createAuthority(parts: {
   log: Logger;
   issuer: () => string;
   demoCrmOrigin?: () => string | null;
+  /** Set: this process is one node of a cluster sharing the store. */
+  nodeId?: string | null;
 }): Promise<Authority> {
   const { store, clock, log, bus } = parts;
   const settings = new OrgSettingsCache(store);
   const keys = await SigningKeys.load(store, clock.now());
   const backchannel = new BackchannelDelivery({ store, clock, keys, issuer: parts.issuer, log, allow: parts.config.backchannelAllow });
-  const ledger = await TokenLedger.open({ store, bus, clock, log, settings, onBackchannelQueued: () => backchannel.poke() });
+  let ledger: TokenLedger | undefined;
+  const webOrigins = new WebOriginRegistry(store);
+  const hub = new NotificationHub({ bus, clock, log, store, tokenByHash: (hash) => ledger!.find(hash) });
+  const apply = async (entries: ClusterLogEntry[]) => {
+    hub.tokensEnded(await ledger!.apply(entries));
+    if (entries.some((e) => e.kind === 'org_changed')) webOrigins.invalidate();
+  };
+  const membership = parts.nodeId ? new ClusterMembership(parts.nodeId, bus, { store, log, apply }) : new SoloMembership();
+  ledger = await TokenLedger.open({ store, bus, clock, log, settings, membership, onBackchannelQueued: () => backchannel.poke() });
   return {
     demoCrmOrigin: () => null,
     ...parts,
     keys,
-    hub: new NotificationHub({ bus, clock, log }),
+    hub,
     backchannel,
     settings,
     ledger,
+    membership,
     loginThrottle: new LoginThrottle(clock),
-    webOrigins: new WebOriginRegistry(store),
+    webOrigins,
     retention: new Retention({ store, clock, log }),
   };
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { DeadlineHeap } from '../core/deadline-heap.ts';
 import { idleDeadline, idleExpiresAt, judgeToken, type LiveToken } from '../core/live-token.ts';
-import type { IdleExpiry } from '../core/records.ts';
+import type { AccessToken, IdleExpiry } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
 import { ACTIVITY_FLUSH_MS } from './activity.ts';
@@ -10,17 +10,22 @@ import type { Ended } from './ledger.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
 
 export const SWEEP_INTERVAL_MS = 200;
+/** How often the store is asked for tokens past their deadline that no node's memory holds (issued by a node gone since, say). */
+export const STORE_SWEEP_INTERVAL_MS = 1000;
 const BATCH = 2000;
 const KEEP_REVOKED_MS = LIFETIMES.revokedTokenInMemoryMs;
 
 /**
- * Ends tokens at their idle deadline even when nobody calls: one heap entry per token at its
- * next deadline, swept every 200 ms. Each sweep's expiries commit in one transaction.
+ * Ends tokens at their idle deadline even when nobody calls: one heap entry per token this node holds
+ * at its next deadline, swept every 200 ms; each sweep's expiries commit in one transaction. Every second
+ * the store is asked for due tokens held nowhere; they are adopted (timed afresh) and swept the same way.
+ * The store's guard makes each expiry happen once, whichever nodes try.
  */
 export class IdleExpirer {
   readonly #heap = new DeadlineHeap<LiveToken>();
   #sweeping: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #storeTimer: NodeJS.Timeout | null = null;
   /** Observers of each expiry (benchmarks measure lateness with it). */
   onExpired: (token: LiveToken, deadline: number, noticedAt: number) => void = () => {};
 
@@ -30,6 +35,8 @@ export class IdleExpirer {
       announce: (ended: Ended) => Promise<void>;
       /** Writes this node's pending activity, so the store's deadlines are as late as what this node saw. */
       flushActivity: () => Promise<void>;
+      /** Takes a stored token into memory (its timeout resolved now, its stored deadline corrected if need be) and schedules it. */
+      adopt: (record: AccessToken) => Promise<unknown>;
     },
   ) {}
 
@@ -51,11 +58,13 @@ export class IdleExpirer {
 
   start(): void {
     this.#timer ??= setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
+    this.#storeTimer ??= setInterval(() => void this.adoptDue().catch((err) => this.deps.log.error({ err }, 'store sweep failed')), STORE_SWEEP_INTERVAL_MS).unref();
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    if (this.#storeTimer) clearInterval(this.#storeTimer);
+    this.#timer = this.#storeTimer = null;
     await this.#sweeping;
   }
 
@@ -63,6 +72,13 @@ export class IdleExpirer {
   sweep(): Promise<void> {
     if (this.#heap.peekTime() == null || this.#heap.peekTime()! > this.deps.clock.now()) return this.#sweeping ?? Promise.resolve();
     return (this.#sweeping ??= this.#sweep().finally(() => (this.#sweeping = null)));
+  }
+
+  /** Adopts the store's due tokens this node does not hold, then sweeps. */
+  async adoptDue(): Promise<void> {
+    const { store, tokens, clock, adopt } = this.deps;
+    for (const record of await store.dueIdleTokens(clock.now(), BATCH)) if (!tokens.peek(record.hash)) await adopt(record);
+    await this.sweep();
   }
 
   async #sweep(): Promise<void> {
@@ -90,30 +106,25 @@ export class IdleExpirer {
   }
 
   async #expire(batch: LiveToken[], now: number): Promise<void> {
-    const { store, tokens, announce } = this.deps;
-    const ending = new Set(batch);
-    const stillLive = (t: LiveToken) => !ending.has(t) && judgeToken(t, now).live;
-    const items: IdleExpiry[] = batch.map((t) => {
-      const others = t.userId ? [...tokens.ofUser(t.userId)].filter(stillLive) : [];
-      return {
-        token: t, deadline: idleDeadline(t)!,
-        endSignInSession: t.sessionId != null && !others.some((o) => o.sessionId === t.sessionId),
-        setUserOffline: t.userId != null && others.length === 0,
-      };
-    });
-    const expired = new Set(await store.expireIdleTokens(items, now));
+    const { store, announce } = this.deps;
+    const items: IdleExpiry[] = batch.map((t) => ({ token: t, deadline: idleDeadline(t)! }));
+    const expired = new Map((await store.expireIdleTokens(items, now)).map((e) => [e.id, e]));
+    // Announced together: on a cluster each is a bus message, and they pipeline on one connection.
+    const announced: Promise<void>[] = [];
     for (const item of items) {
       const t = item.token as LiveToken;
-      if (!expired.has(t.id)) {
+      const ended = expired.get(t.id);
+      if (!ended) {
         await this.#confirm(t, now);
         continue;
       }
-      await announce({
+      announced.push(announce({
         orgId: t.orgId, userId: t.userId, reason: 'idle_timeout', initiatingClientId: null, at: now,
-        tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }], userOffline: item.setUserOffline,
-      });
+        tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }], userOffline: ended.userOffline,
+      }));
       this.onExpired(t, item.deadline, now);
     }
+    await Promise.all(announced);
   }
 
   /**

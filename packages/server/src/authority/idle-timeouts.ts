@@ -65,6 +65,23 @@ export class IdleTimeouts {
     }
   }
 
+  /**
+   * Another node changed the user's interactions or groups: read them again and re-apply the timeout to the
+   * user's tokens here, restarting their idle clocks if the user just left an exemption.
+   */
+  async reloadUser(userId: string, now: number, record: (t: LiveToken, now: number) => void): Promise<void> {
+    this.#groups.delete(userId);
+    const wasExempt = this.isExempt(userId);
+    const exempting = (await this.store.listInteractions(userId)).filter(exemptsFromIdleTimeout);
+    if (exempting.length) this.#exempting.set(userId, new Set(exempting.map((i) => i.id)));
+    else this.#exempting.delete(userId);
+    const restart = wasExempt && !this.isExempt(userId);
+    for (const token of [...this.tokens.ofUser(userId)]) {
+      if (restart) record(token, now);
+      await this.#reapply(token);
+    }
+  }
+
   async #reapply(token: LiveToken) {
     if (token.revokedAt != null) return;
     token.idleTimeoutMs = await this.timeoutMsFor(token);

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Bus } from '../bus/events.ts';
+import type { Bus, LockstepEvent } from '../bus/events.ts';
 import type { Clock } from '../core/clock.ts';
-import type { ApiError } from '../core/errors.ts';
+import { ServiceUnavailable, type ApiError } from '../core/errors.ts';
 import { countsAsActivity, type TokenUse } from '../core/idle-policy.ts';
 import { idleDeadline, idleExpiresAt, judgeToken, refusal, unknownToken, type LiveToken } from '../core/live-token.ts';
 import { backchannelLogoutsFor, owesBackchannel, USER_WIDE } from '../core/logout-policy.ts';
-import type { AccessToken, RevokeReason, RevokedSet, RevokeSelection } from '../core/records.ts';
+import type { AccessToken, ClusterLogEntry, RevokeReason, RevokedSet, RevokeSelection } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 import { AccessTokenCache } from './access-token-cache.ts';
 import { ActivityRecorder } from './activity.ts';
 import type { AuditKind } from './audit.ts';
 import { IdleExpirer } from './idle-expirer.ts';
 import { IdleTimeouts, type InteractionChange } from './idle-timeouts.ts';
+import type { Membership } from './membership.ts';
 import type { OrgSettingsCache } from './org-settings.ts';
 
 export type Admission =
@@ -34,6 +35,8 @@ export interface LedgerDeps {
   clock: Clock;
   log: Logger;
   settings: OrgSettingsCache;
+  /** The other nodes (none in the embedded default): an ending returns once they all have applied it. */
+  membership: Membership;
   /** Called once an ending's back-channel logouts are in the outbox. */
   onBackchannelQueued?: () => void;
 }
@@ -61,6 +64,7 @@ export class TokenLedger {
     this.#activity = new ActivityRecorder(store, (err) => log.error({ err }, 'activity write-back failed'));
     this.#expirer = new IdleExpirer({
       store, clock, log, tokens: this.#cache, announce: (r) => this.#announce(r), flushActivity: () => this.#activity.flush(),
+      adopt: (record) => this.track(record),
     });
     this.idle.tokens = this.#cache;
     this.idle.onReschedule = (t) => {
@@ -70,11 +74,13 @@ export class TokenLedger {
     this.#cache.onTrack = (t) => this.#expirer.schedule(t);
   }
 
-  /** The ledger with the interactions that exempt users and every live token of the store. */
+  /**
+   * The ledger with the interactions that exempt users. Tokens enter memory as this node sees them (issued,
+   * used, or found past their deadline by the expirer's store sweep), so memory follows this node's traffic.
+   */
   static async open(deps: LedgerDeps): Promise<TokenLedger> {
     const ledger = new TokenLedger(deps);
     await ledger.idle.loadExemptions();
-    for (const record of await deps.store.listLiveAccessTokens(deps.clock.now())) await ledger.track(record);
     return ledger;
   }
 
@@ -83,6 +89,7 @@ export class TokenLedger {
    * is recorded. A cached token answers synchronously (no promise, no store read); a miss reads the store.
    */
   admit(hash: string, use: TokenUse): Admission | Promise<Admission> {
+    if (!this.deps.membership.held()) return { admitted: false, refusal: LEASE_LAPSED };
     const cached = this.#cache.peek(hash);
     if (cached) return this.#admit(cached, use);
     return this.#cache.get(hash).then((token) => this.#admit(token, use));
@@ -128,10 +135,12 @@ export class TokenLedger {
     return this.#cache.ofUser(userId);
   }
 
-  /** The user's tokens usable now. */
-  liveTokensOf(userId: string): LiveToken[] {
+  /** The user's tokens usable now, every node's (the store's list, taken into memory: the console looks at them). */
+  async liveTokensOfUser(user: { orgId: string; id: string }): Promise<LiveToken[]> {
     const now = this.deps.clock.now();
-    return [...this.#cache.ofUser(userId)].filter((t) => judgeToken(t, now).live);
+    const stored = await this.deps.store.liveAccessTokensOfUser(user.orgId, user.id, now, TOKENS_LISTED_PER_USER);
+    const tokens = await Promise.all(stored.map((record) => this.#cache.peek(record.hash) ?? this.track(record)));
+    return tokens.filter((t) => judgeToken(t, now).live);
   }
 
   get trackedCount(): number {
@@ -171,7 +180,31 @@ export class TokenLedger {
       userOffline: USER_WIDE.has(ctx.reason),
     });
     this.deps.onBackchannelQueued?.();
+    await this.deps.membership.propagate(revoked.logSeq);
     return revoked;
+  }
+
+  /**
+   * What other nodes wrote to the cluster log, applied to this node's memory (entries of its own are no-ops).
+   * Returns the tokens held here that it ended, whose channels the bus may not have reached (Redis down).
+   */
+  async apply(entries: ClusterLogEntry[]): Promise<LiveToken[]> {
+    const endedHere: LiveToken[] = [];
+    for (const e of entries) {
+      if (e.kind !== 'token_ended') continue;
+      const held = this.#cache.peek(e.tokenHash);
+      if (held && held.revokedAt == null) endedHere.push(held);
+      this.#cache.markRevoked([e.tokenHash], e.at, e.reason);
+    }
+    for (const e of entries) {
+      if (e.kind === 'org_changed') {
+        await this.deps.settings.reload(e.orgId);
+        await this.idle.reapplyToOrg(e.orgId);
+      } else if (e.kind === 'user_changed') {
+        await this.idle.reloadUser(e.userId, this.deps.clock.now(), (t, at) => this.#activity.record(t, at));
+      }
+    }
+    return endedHere;
   }
 
   /**
@@ -180,15 +213,18 @@ export class TokenLedger {
    * the user's new status. Every way a token ends goes through here.
    */
   async #announce(r: Ended): Promise<void> {
-    const { bus } = this.deps;
+    const { bus, log } = this.deps;
     this.#cache.markRevoked(r.tokens.map((t) => t.hash), r.at, r.reason);
+    // The ending is committed and in the cluster log; a bus that is down only delays other nodes' channels (they
+    // close them as they apply the log), so its failure is logged, not the caller's.
+    const publish = (e: LockstepEvent) => bus.publish(e).catch((err) => log.warn({ err, event: e.type }, 'bus publish failed; other nodes learn of it from the cluster log'));
     if (r.tokens.length) {
-      await bus.publish({
+      await publish({
         type: 'token.revoked', orgId: r.orgId, userId: r.userId, reason: r.reason, initiatingClientId: r.initiatingClientId, at: r.at, tokens: r.tokens,
       });
     }
     if (r.userOffline && r.userId) {
-      await bus.publish({ type: 'presence.changed', orgId: r.orgId, userId: r.userId, presence: 'Offline', routingStatus: 'OFF_QUEUE', at: r.at });
+      await publish({ type: 'presence.changed', orgId: r.orgId, userId: r.userId, presence: 'Offline', routingStatus: 'OFF_QUEUE', at: r.at });
     }
   }
 
@@ -197,14 +233,19 @@ export class TokenLedger {
     return this.#expirer.sweep();
   }
 
-  /** A setting or a group of the org changed: every token of the org gets its timeout again, at once. */
-  retimeOrg(orgId: string): Promise<void> {
-    return this.idle.reapplyToOrg(orgId);
+  /** A setting or a group of the org changed: every token of the org gets its timeout again, on every node, before this returns. */
+  async retimeOrg(orgId: string): Promise<void> {
+    await this.idle.reapplyToOrg(orgId);
+    await this.deps.membership.announce({ kind: 'org_changed', orgId }, this.deps.clock.now());
   }
 
-  /** The interaction feed changed whether the user is exempt; leaving the exemption restarts each token's idle clock. */
-  interactionChanged(i: InteractionChange, now: number): Promise<void> {
-    return this.idle.interactionChanged(i, now, (t, at) => this.#activity.record(t, at));
+  /**
+   * The interaction feed changed whether the user is exempt (stored already); leaving the exemption restarts each
+   * token's idle clock. Every node has it before this returns.
+   */
+  async interactionChanged(orgId: string, i: InteractionChange, now: number): Promise<void> {
+    await this.idle.interactionChanged(i, now, (t, at) => this.#activity.record(t, at));
+    await this.deps.membership.announce({ kind: 'user_changed', orgId, userId: i.userId }, now);
   }
 
   /** Observers of each idle expiry (benchmarks measure lateness with it). */
@@ -227,6 +268,11 @@ export class TokenLedger {
     await this.#activity.stop();
   }
 }
+
+/** A user holds a few tokens per client at most; the console's list stops here. */
+const TOKENS_LISTED_PER_USER = 1000;
+
+const LEASE_LAPSED = ServiceUnavailable('This node has lost contact with the cluster and cannot vouch for tokens right now; retry, another node will answer');
 
 export interface Ended {
   orgId: string;

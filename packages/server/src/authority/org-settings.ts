@@ -27,6 +27,11 @@ export class OrgSettingsCache {
     this.#byOrg.set(orgId, compile(settings));
   }
 
+  /** Another node changed the org's settings: read them again (an org never loaded here stays unloaded). */
+  async reload(orgId: string): Promise<void> {
+    if (this.#byOrg.has(orgId)) await this.#load(orgId);
+  }
+
   async #load(orgId: string): Promise<CachedSettings> {
     const cached = compile(withDefaults(await this.store.getOrgSettings(orgId)));
     this.#byOrg.set(orgId, cached);

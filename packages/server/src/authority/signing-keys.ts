@@ -13,13 +13,14 @@ export class SigningKeys {
   ) {}
 
   static async load(store: Store, now: number): Promise<SigningKeys> {
-    let stored = (await store.listSigningKeys()).at(-1);
+    // The oldest key, as ensureSigningKey answers: every node signs with the same one.
+    let stored = (await store.listSigningKeys())[0];
     if (!stored) {
       const { privateKey } = await generateKeyPair(ALG, { extractable: true, modulusLength: 2048 });
       const jwk = await exportJWK(privateKey);
       const kid = await calculateJwkThumbprint(jwk);
-      stored = { kid, alg: ALG, privateJwk: JSON.stringify(jwk), createdAt: now };
-      await store.addSigningKey(stored);
+      // Nodes starting together on an empty store may each make one: the store keeps the first, all use it.
+      stored = await store.ensureSigningKey({ kid, alg: ALG, privateJwk: JSON.stringify(jwk), createdAt: now });
     }
     const jwk = JSON.parse(stored.privateJwk) as JWK;
     const { d, p, q, dp, dq, qi, ...publicJwk } = jwk;

@@ -11,7 +11,13 @@ export type LockstepEvent =
       initiatingClientId: string | null;
       at: number;
     }
-  | { type: 'presence.changed'; orgId: string; userId: string; presence: SystemPresence; routingStatus: RoutingStatus; at: number };
+  | { type: 'presence.changed'; orgId: string; userId: string; presence: SystemPresence; routingStatus: RoutingStatus; at: number }
+  /** The cluster log grew to `seq`: apply it now (nodes also catch up at every lease renewal). */
+  | { type: 'cluster.log'; seq: number }
+  /** `nodeId` has applied the cluster log up to `seq` (also recorded in its lease row). */
+  | { type: 'cluster.applied'; nodeId: string; seq: number }
+  /** A channel's topics changed through some node; the node holding its socket takes them. */
+  | { type: 'channel.topics'; channelId: string; topics: string[] };
 
 export interface Bus {
   publish(event: LockstepEvent): Promise<void>;

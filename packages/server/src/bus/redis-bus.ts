@@ -15,6 +15,8 @@ export interface RedisBusOptions {
 }
 
 const DEFAULT_CHANNEL = 'lockstep:events';
+/** More than any channel may subscribe to (the API's own limit is lower): a longer list is not ours. */
+const MAX_TOPICS = 1000;
 const STARTUP_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 const PUBLISH_TIMEOUT_MS = 2_000;
@@ -233,6 +235,7 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 const isStringOrNull = (value: unknown) => value === null || isString(value);
 const isTimestamp = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 const isOneOf = (values: readonly string[], value: unknown) => isString(value) && values.includes(value);
+const isSequence = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
 const isRevokedToken = (value: unknown) => isObject(value) && isString(value.id) && isString(value.hash) && isString(value.clientId);
 
 const HAS_REQUIRED_FIELDS: { [Type in LockstepEvent['type']]: (event: Fields) => boolean } = {
@@ -251,6 +254,10 @@ const HAS_REQUIRED_FIELDS: { [Type in LockstepEvent['type']]: (event: Fields) =>
     isOneOf(SYSTEM_PRESENCES, event.presence) &&
     isOneOf(ROUTING_STATUSES, event.routingStatus) &&
     isTimestamp(event.at),
+  'cluster.log': (event) => isSequence(event.seq),
+  'cluster.applied': (event) => isString(event.nodeId) && isSequence(event.seq),
+  'channel.topics': (event) =>
+    isString(event.channelId) && Array.isArray(event.topics) && event.topics.length <= MAX_TOPICS && event.topics.every(isString),
 };
 
 function parseEnvelope(message: string): Envelope | { problem: string } {

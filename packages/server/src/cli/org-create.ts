@@ -7,7 +7,7 @@ import { openStore } from '../server.ts';
 
 export async function createOrg(config: Config, name: string, adminEmail: string) {
   if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new Error(`Not an email address: ${adminEmail}`);
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     if (await store.findUserByEmail(adminEmail)) throw new Error(`A user with email ${adminEmail} already exists`);
     const now = Date.now();

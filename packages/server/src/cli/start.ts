@@ -8,7 +8,7 @@ export async function start(config: Config) {
   if (config.idleTimeoutFloorSeconds < 300) {
     log.warn({ floorSeconds: config.idleTimeoutFloorSeconds }, 'LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS lowers the idle-timeout floor below 300 s: for tests and demos only');
   }
-  printBanner(server.url, server.crmUrl, config, server.demo);
+  printBanner(server, config);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -24,14 +24,15 @@ export async function start(config: Config) {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-function printBanner(url: string, crmUrl: string | null, config: Config, demo: Awaited<ReturnType<typeof startServer>>['demo']) {
+function printBanner(server: Awaited<ReturnType<typeof startServer>>, config: Config) {
+  const { url, crmUrl, demo } = server;
   const lines = [
     '',
     `Lockstep is running at ${url}`,
     `  OpenID configuration  ${url}/.well-known/openid-configuration`,
     `  Admin console         ${url}/admin`,
     `  Browser SDK           ${url}/sdk/lockstep.js`,
-    `  Data                  ${config.dataDir}`,
+    config.databaseUrl ? `  Data                  ${withoutPassword(config.databaseUrl)} (cluster node ${server.authority.membership.nodeId}${config.redisUrl ? `, bus ${withoutPassword(config.redisUrl)}` : ''})` : `  Data                  ${config.dataDir}`,
   ];
   if (demo) {
     lines.push(
@@ -49,4 +50,10 @@ function printBanner(url: string, crmUrl: string | null, config: Config, demo: A
     );
   }
   console.log(lines.join('\n') + '\n');
+}
+
+function withoutPassword(raw: string): string {
+  const url = new URL(raw);
+  if (url.password) url.password = '***';
+  return url.toString();
 }

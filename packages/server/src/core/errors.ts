@@ -17,6 +17,7 @@ export const API_ERROR_CODES = {
   'unsupported.media.type': 415,
   'too.many.requests': 429,
   'internal.server.error': 500,
+  'service.unavailable': 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_CODES;
@@ -43,6 +44,7 @@ export const Forbidden = E('missing.permission');
 export const NotFound = E('not.found');
 export const Conflict = E('conflict');
 export const TooManyRequests = E('too.many.requests');
+export const ServiceUnavailable = E('service.unavailable');
 export const TokenRefused = (code: TokenErrorCode, message: string, reason?: string) => new ApiError(code, message, reason);
 
 export type OAuthErrorCode =

@@ -27,7 +27,7 @@ export const owesBackchannel = (reason: RevokeReason) => BACKCHANNEL.has(reason)
  * those sessions; a client the user never used hears nothing of them.
  */
 export function backchannelLogoutsFor(
-  revoked: RevokedSet,
+  revoked: Omit<RevokedSet, 'logSeq'>,
   ctx: { orgId: string; userId: string | null; reason: RevokeReason; now: number; newId: () => string },
   orgClients: readonly Client[],
   clientSessions: () => readonly ClientSession[] = () => [],

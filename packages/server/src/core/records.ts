@@ -177,12 +177,41 @@ export interface ActivityUpdate {
   idleDeadlineAt: number | null;
 }
 
-/** One entry of the durable revocation log: every ended access token, in commit order. */
-export interface RevocationLogEntry {
-  seq: number;
+/**
+ * A change every node must apply to its memory before a call that made it returns: an org's settings
+ * or groups changed (timeouts, exclusions, bundles), or a user's exemption or groups changed.
+ */
+export type ClusterChange = { kind: 'org_changed'; orgId: string } | { kind: 'user_changed'; orgId: string; userId: string };
+
+/**
+ * One entry of the durable cluster log, in commit order: every ended access token (its hash), and
+ * every ClusterChange. Nodes apply it past their `appliedSeq` to their caches.
+ */
+export type ClusterLogEntry = { seq: number; at: number } & (
+  | { kind: 'token_ended'; tokenHash: string; reason: RevokeReason }
+  | ClusterChange
+);
+
+/**
+ * A node of a cluster: it may serve authenticated calls until `leaseUntil` (its own clock, taken
+ * before the renewal was written) and has applied the cluster log up to `appliedSeq`.
+ */
+export interface NodeLease {
+  nodeId: string;
+  leaseUntil: number;
+  appliedSeq: number;
+}
+
+/** A notification channel, shared by the nodes: any node answers its subscription calls, the one holding its socket delivers. */
+export interface ChannelRecord {
+  id: string;
+  orgId: string;
+  userId: string | null;
+  tokenId: string;
   tokenHash: string;
-  at: number;
-  reason: RevokeReason;
+  topics: string[];
+  createdAt: number;
+  expiresAt: number;
 }
 
 export interface RefreshToken {
@@ -245,14 +274,19 @@ export interface Interaction {
   updatedAt: number;
 }
 
-/** One token ended by the idle expirer, with what else its end decides (see Store.expireIdleTokens). */
+/** One token the idle expirer saw past its deadline (see Store.expireIdleTokens). */
 export interface IdleExpiry {
   token: Pick<AccessToken, 'id' | 'orgId' | 'userId' | 'clientId' | 'grantId' | 'sessionId'>;
   deadline: number;
-  /** It was its sign-in session's last live token: the session ends, so it cannot silently undo the timeout. */
-  endSignInSession: boolean;
-  /** It was its user's last live token: presence Offline, routing status OFF_QUEUE. */
-  setUserOffline: boolean;
+}
+
+/** A token the store expired, and what its end decided in the same transaction. */
+export interface IdleExpired {
+  id: string;
+  /** It was its sign-in session's last live token: the session ended, so it cannot silently undo the timeout. */
+  sessionEnded: boolean;
+  /** It was its user's last live token: the user is now Offline / OFF_QUEUE. */
+  userOffline: boolean;
 }
 
 /** A back-channel logout waiting in the durable outbox; its id is the logout token's `jti`. */
@@ -312,6 +346,8 @@ export interface RevokedSet {
   accessTokens: Pick<AccessToken, 'id' | 'hash' | 'orgId' | 'userId' | 'clientId' | 'sessionId' | 'grantId'>[];
   refreshTokenIds: string[];
   signInSessionIds: string[];
+  /** The sequence number of the last cluster-log entry this revocation appended (0: it ended no access token). */
+  logSeq: number;
 }
 
 /** A client and the sign-in session (null: none) a user holds or held credentials of it through. */

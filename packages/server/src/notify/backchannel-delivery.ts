@@ -17,6 +17,8 @@ const MIN_RETRY_MS = 250;
 const RETRY_CAP_MS = 5 * 60_000;
 const POLL_MS = 500;
 const BATCH = 50;
+/** A claim lasts one attempt and this much more; a node that dies mid-attempt delays that row by as long. */
+const CLAIM_MARGIN_MS = 5000;
 
 export interface DeliveryLimits {
   /** One attempt, DNS lookup included, ends after this long (result timeout, retried). */
@@ -60,6 +62,8 @@ export class BackchannelDelivery {
   #again = false;
   readonly #inFlight = new Map<string, InFlight>();
   readonly #perOrigin = new Map<string, number>();
+  /** Rows claimed by this node whose receiver had no room yet. */
+  readonly #waiting = new Map<string, { row: BackchannelLogout; until: number }>();
   readonly #allow: Cidr[];
   readonly limits: DeliveryLimits;
   /** How hostnames are resolved, at delivery and when a client's URI is checked. Tests may replace it. */
@@ -93,7 +97,7 @@ export class BackchannelDelivery {
     this.poke();
   }
 
-  /** Stops polling; attempts in flight are abandoned unrecorded (their rows stay due and go out after the next start). */
+  /** Stops polling; attempts in flight are abandoned unrecorded (their rows stay due and go out once their claim ends). */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
@@ -135,22 +139,41 @@ export class BackchannelDelivery {
       }));
   }
 
-  /** Starts due rows while there is room, skipping rows in flight and rows of receivers that are full. */
+  /**
+   * Starts due rows while there is room. Rows are claimed in the store first, so no other node sends them
+   * meanwhile; a claimed row whose receiver is full here waits for room while its claim lasts.
+   */
   async #fill(): Promise<void> {
+    const { store, clock } = this.deps;
     const busyUris = new Set<string>();
-    while (!this.#stopped && this.#inFlight.size < this.limits.total) {
-      const due = await this.deps.store.dueBackchannelLogouts(this.deps.clock.now(), BATCH, { ids: [...this.#inFlight.keys()], uris: [...busyUris] });
-      if (!due.length) return;
-      for (const row of due) {
-        if (this.#inFlight.has(row.id) || this.#inFlight.size >= this.limits.total) continue;
-        const origin = receiverOf(row.uri);
-        if ((this.#perOrigin.get(origin) ?? 0) >= this.limits.perReceiver) busyUris.add(row.uri);
-        else this.#begin(row, origin);
+    for (const [id, { row, until }] of this.#waiting) {
+      if (clock.now() >= until - this.limits.attemptTimeoutMs) this.#waiting.delete(id);
+      else if (this.#hasRoom(row.uri)) {
+        this.#waiting.delete(id);
+        this.#begin(row);
+      } else busyUris.add(row.uri);
+    }
+    while (!this.#stopped && this.#inFlight.size < this.limits.total && this.#waiting.size < this.limits.total) {
+      const now = clock.now();
+      const until = now + this.limits.attemptTimeoutMs + CLAIM_MARGIN_MS;
+      const claimed = await store.claimBackchannelLogouts(now, BATCH, until, { uris: [...busyUris] });
+      if (!claimed.length) return;
+      for (const row of claimed) {
+        if (this.#hasRoom(row.uri)) this.#begin(row);
+        else {
+          this.#waiting.set(row.id, { row, until });
+          busyUris.add(row.uri);
+        }
       }
     }
   }
 
-  #begin(row: BackchannelLogout, origin: string): void {
+  #hasRoom(uri: string): boolean {
+    return this.#inFlight.size < this.limits.total && (this.#perOrigin.get(receiverOf(uri)) ?? 0) < this.limits.perReceiver;
+  }
+
+  #begin(row: BackchannelLogout): void {
+    const origin = receiverOf(row.uri);
     const abort = new AbortController();
     this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
     const done = this.#attempt(row, abort.signal)

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Bus, LockstepEvent } from '../bus/events.ts';
 import type { RevokeReason } from '../core/records.ts';
 import type { Clock } from '../core/clock.ts';
+import type { Store } from '../store/store.ts';
 import { judgeToken, type LiveToken } from '../core/live-token.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
 import { presenceDefinitionId } from '../core/presence-definitions.ts';
@@ -42,7 +43,15 @@ export class NotificationHub {
   #heartbeat: NodeJS.Timeout | null = null;
   #unsubscribe: () => void;
 
-  constructor(private readonly deps: { bus: Bus; clock: Clock; log: Logger }) {
+  constructor(
+    private readonly deps: {
+      bus: Bus; clock: Clock; log: Logger;
+      /** Where channels are shared with the other nodes: a socket or a subscription call may arrive at any of them. */
+      store: Pick<Store, 'saveChannel' | 'getChannel' | 'setChannelTopics' | 'deleteChannel'>;
+      /** The token a shared channel belongs to, as this node's ledger knows it. */
+      tokenByHash: (hash: string) => Promise<LiveToken | null>;
+    },
+  ) {
     this.#unsubscribe = deps.bus.subscribe((event) => this.#onEvent(event));
   }
 
@@ -54,20 +63,50 @@ export class NotificationHub {
     this.#heartbeat ??= setInterval(() => this.heartbeat(), HEARTBEAT_MS).unref();
   }
 
-  create(token: LiveToken): Channel {
+  /** A new channel of `token`, shared through the store before it is answered. */
+  async create(token: LiveToken): Promise<Channel> {
+    const { channel, removed } = this.#add(token);
+    if (removed) await this.deps.store.deleteChannel(removed.id);
+    await this.deps.store.saveChannel({
+      id: channel.id, orgId: token.orgId, userId: token.userId, tokenId: token.id, tokenHash: token.hash, topics: [],
+      createdAt: channel.createdAt, expiresAt: channel.expiresAt,
+    });
+    return channel;
+  }
+
+  /** The channel, from this node's memory or, when another node created it, from the store. */
+  async find(id: string): Promise<Channel | undefined> {
+    const here = this.#channels.get(id);
+    if (here) return here;
+    const shared = await this.deps.store.getChannel(id);
+    const token = shared && (await this.deps.tokenByHash(shared.tokenHash));
+    if (!shared || !token || token.id !== shared.tokenId) return undefined;
+    if (this.#channels.has(id)) return this.#channels.get(id);
+    const channel: Channel = { id, token, topics: new Set(), socket: null, createdAt: shared.createdAt, expiresAt: shared.expiresAt };
+    this.#register(channel);
+    this.#setTopicsHere(channel, shared.topics);
+    return channel;
+  }
+
+  #add(token: LiveToken): { channel: Channel; removed?: Channel } {
     const channel: Channel = {
       id: randomBytes(16).toString('base64url'), token, topics: new Set(), socket: null,
       createdAt: this.deps.clock.now(), expiresAt: token.expiresAt,
     };
     const mine = this.#byToken.get(token.id) ?? [];
+    let removed: Channel | undefined;
     if (mine.length >= MAX_CHANNELS_PER_TOKEN) {
-      const victim = mine.find((c) => !c.socket) ?? mine[0]!;
-      send(victim.socket, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'channel_limit' } });
-      this.#remove(victim, [CLOSE.channelRemoved, 'channel limit reached']);
+      removed = mine.find((c) => !c.socket) ?? mine[0]!;
+      send(removed.socket, { topicName: 'v2.system.socket_closing', eventBody: { reason: 'channel_limit' } });
+      this.#remove(removed, [CLOSE.channelRemoved, 'channel limit reached']);
     }
+    this.#register(channel);
+    return { channel, removed };
+  }
+
+  #register(channel: Channel): void {
     this.#channels.set(channel.id, channel);
-    this.#byToken.set(token.id, [...(this.#byToken.get(token.id) ?? []), channel]);
-    return channel;
+    this.#byToken.set(channel.token.id, [...(this.#byToken.get(channel.token.id) ?? []), channel]);
   }
 
   get(id: string): Channel | undefined {
@@ -78,13 +117,29 @@ export class NotificationHub {
     return this.#byToken.get(tokenId) ?? [];
   }
 
-  setTopics(channel: Channel, topics: Iterable<string>): void {
+  /** Replaces the channel's topics here, in the store, and on the node holding its socket. */
+  async setTopics(channel: Channel, topics: Iterable<string>): Promise<void> {
+    const list = [...new Set(topics)];
+    this.#setTopicsHere(channel, list);
+    await this.deps.store.setChannelTopics(channel.id, list);
+    await this.deps.bus.publish({ type: 'channel.topics', channelId: channel.id, topics: list }).catch((err) =>
+      this.deps.log.warn({ err }, 'bus publish failed: a socket of this channel on another node keeps its old topics until it reconnects'));
+  }
+
+  #setTopicsHere(channel: Channel, topics: Iterable<string>): void {
     for (const topic of channel.topics) this.#byTopic.get(topic)?.delete(channel);
     channel.topics = new Set(topics);
     for (const topic of channel.topics) {
       let set = this.#byTopic.get(topic);
       if (!set) this.#byTopic.set(topic, (set = new Set()));
       set.add(channel);
+    }
+  }
+
+  /** Tokens another node ended, learnt from the cluster log: their channels end here (if the bus has not ended them already). */
+  tokensEnded(tokens: readonly LiveToken[]): void {
+    for (const t of tokens) {
+      for (const channel of [...(this.#byToken.get(t.id) ?? [])]) this.#endForToken(channel, t.revokeReason, null, t.revokedAt ?? this.deps.clock.now());
     }
   }
 
@@ -138,6 +193,9 @@ export class NotificationHub {
       for (const t of event.tokens) {
         for (const channel of [...(this.#byToken.get(t.id) ?? [])]) this.#endForToken(channel, event.reason, event.initiatingClientId, event.at);
       }
+    } else if (event.type === 'channel.topics') {
+      const channel = this.#channels.get(event.channelId);
+      if (channel) this.#setTopicsHere(channel, event.topics);
     } else if (event.type === 'presence.changed') {
       const at = new Date(event.at).toISOString();
       this.#publish(`v2.users.${event.userId}.presence`, {

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Authority } from '../authority/authority.ts';
 import { hashPassword, sha256 } from '../core/secrets.ts';
 import { DEFAULT_ORG_SETTINGS, type Client, type Role } from '../core/records.ts';
+import { StoreConflictError } from '../store/store.ts';
 
 export interface DemoCredentials {
   /** Null when the org was seeded earlier with a generated password that we no longer know. */
@@ -53,10 +54,9 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
   const { store, config } = a;
   const now = a.clock.now();
   const issuer = a.issuer();
-  if ((await store.countOrgs()) === 0) {
+  if ((await store.countOrgs()) === 0 && (await claimSeed(a, now))) {
     const password = config.demoPassword ?? generate();
     const clientSecret = config.demoClientSecret ?? generate();
-    await store.createOrg({ id: DEMO_ORG_ID, name: 'Demo Contact Center', createdAt: now }, DEFAULT_ORG_SETTINGS);
     for (const u of DEMO_USERS) {
       // One hash per user: a salt of its own, even with the one demo password.
       await store.createUser({ id: randomUUID(), orgId: DEMO_ORG_ID, ...u, passwordHash: await hashPassword(password), version: 1, createdAt: now, updatedAt: now });
@@ -68,6 +68,7 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     return { password, clientSecret, seeded: true };
   }
 
+  await seedFinished(a, now);
   await syncDemoClients(a, issuer, now);
   if (config.demoPassword) {
     for (const u of DEMO_USERS) {
@@ -83,6 +84,33 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
   }
   return { password: config.demoPassword, clientSecret: config.demoClientSecret, seeded: false };
 }
+
+/**
+ * Creating the demo org claims the seeding: nodes of a cluster starting together on an empty store race for
+ * it, one wins; the others go on as on a store seeded before, once the winner is done (see seedFinished).
+ */
+async function claimSeed(a: Authority, now: number): Promise<boolean> {
+  try {
+    await a.store.createOrg({ id: DEMO_ORG_ID, name: 'Demo Contact Center', createdAt: now }, DEFAULT_ORG_SETTINGS);
+    return true;
+  } catch (err) {
+    if (err instanceof StoreConflictError) return false;
+    throw err;
+  }
+}
+
+/** A demo org created moments ago by another node is complete once its last client exists. */
+async function seedFinished(a: Authority, now: number): Promise<void> {
+  const org = await a.store.getOrg(DEMO_ORG_ID);
+  if (!org || org.createdAt < now - SEED_WAIT_MS) return;
+  const last = demoClients('').at(-1)!.id;
+  for (let waited = 0; !(await a.store.getClient(last)); waited += SEED_POLL_MS) {
+    if (waited > SEED_WAIT_MS) throw new Error('another node began seeding the demo org and has not finished; restart once it has');
+    await new Promise((r) => setTimeout(r, SEED_POLL_MS));
+  }
+}
+const SEED_POLL_MS = 100;
+const SEED_WAIT_MS = 30_000;
 
 /**
  * Demo clients follow the issuer of this start (another PORT or LOCKSTEP_ISSUER than last time), and

@@ -1,5 +1,5 @@
 import type {
-  AccessToken, ActivityUpdate, RevocationLogEntry, AuditEntry, AuditFilter, AuthCode, Client, ClientSession, Group, Org, OrgSettings,
+  AccessToken, ActivityUpdate, ClusterChange, ClusterLogEntry, NodeLease, ChannelRecord, IdleExpired, AuditEntry, AuditFilter, AuthCode, Client, ClientSession, Group, Org, OrgSettings,
   RefreshToken, RevokeReason, RevokedSet, RevokeSelection, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
   BackchannelLogout, BackchannelAttempt, RevokeExtras,
 } from '../core/records.ts';
@@ -50,7 +50,11 @@ export interface Store {
   deleteClient(orgId: string, id: string): Promise<boolean>;
 
   listSigningKeys(): Promise<SigningKey[]>;
-  addSigningKey(key: SigningKey): Promise<void>;
+  /**
+   * Stores `candidate` when there is no signing key yet and returns the key every node signs with: the
+   * candidate, or the one another node stored first. Nodes starting together on an empty store agree.
+   */
+  ensureSigningKey(candidate: SigningKey): Promise<SigningKey>;
 
   createSignInSession(session: SignInSession): Promise<void>;
   findSignInSessionByHash(tokenHash: string): Promise<SignInSession | null>;
@@ -66,7 +70,8 @@ export interface Store {
   countLiveAccessTokensOfSession(sessionId: string, now: number): Promise<number>;
   /**
    * Deletes what can no longer be used nor answer anything but "unknown": tokens, codes and sign-in sessions
-   * expired or ended before `before`, finished back-channel deliveries created before it. The audit log stays.
+   * expired or ended before `before`, finished back-channel deliveries created before it, cluster-log entries
+   * and channels older than it, node rows lapsed before it. The audit log stays.
    */
   purgeExpired(before: number): Promise<PurgeCounts>;
 
@@ -74,6 +79,10 @@ export interface Store {
   findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
   /** Every unrevoked, unexpired access token: what the idle expirer tracks after a restart. */
   listLiveAccessTokens(now: number): Promise<AccessToken[]>;
+  /** The user's unrevoked, unexpired access tokens, oldest first, at most `limit` (a stored idle deadline past is not judged here). */
+  liveAccessTokensOfUser(orgId: string, userId: string, now: number, limit: number): Promise<AccessToken[]>;
+  /** Unrevoked, unexpired access tokens whose stored idle deadline is at or before `now`, earliest first, at most `limit`. */
+  dueIdleTokens(now: number, limit: number): Promise<AccessToken[]>;
   /**
    * Writes back coalesced activity with the idle deadline it gives (null: none applies). An update whose
    * activity is older than the stored one changes nothing (another node saw later activity); an ended token
@@ -81,10 +90,28 @@ export interface Store {
    */
   recordActivity(batch: ActivityUpdate[]): Promise<void>;
 
-  /** The sequence number of the newest revocation-log entry (0: none yet). */
-  lastRevocationSeq(): Promise<number>;
-  /** Revocation-log entries after `seq`, oldest first: every access token ended by `revoke` or `expireIdleTokens`, in commit order. */
-  revocationsAfter(seq: number, limit: number): Promise<RevocationLogEntry[]>;
+  /** The sequence number of the newest cluster-log entry (0: none yet). */
+  lastLogSeq(): Promise<number>;
+  /**
+   * Cluster-log entries after `seq`, oldest first: every access token ended by `revoke` or `expireIdleTokens`
+   * (token_ended) and every appended change, in commit order. No entry appears after one with a higher seq later.
+   */
+  logAfter(seq: number, limit: number): Promise<ClusterLogEntry[]>;
+  /** Appends a change to the cluster log; returns its sequence number. */
+  appendChange(change: ClusterChange, at: number): Promise<number>;
+
+  /** Upserts the node's row; its `appliedSeq` never moves back. */
+  renewNodeLease(lease: NodeLease): Promise<void>;
+  /** Every node's row, lapsed or not. */
+  listNodeLeases(): Promise<NodeLease[]>;
+  /** Removes the node's row (clean shutdown: nobody waits for it any more). */
+  releaseNodeLease(nodeId: string): Promise<void>;
+
+  saveChannel(channel: ChannelRecord): Promise<void>;
+  getChannel(id: string): Promise<ChannelRecord | null>;
+  /** Replaces the channel's topics; false when there is no such channel. */
+  setChannelTopics(id: string, topics: string[]): Promise<boolean>;
+  deleteChannel(id: string): Promise<boolean>;
 
   saveRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
@@ -96,7 +123,7 @@ export interface Store {
 
   /**
    * Revokes everything the selection names that is still live, in one transaction, appending each
-   * ended access token to the revocation log. `extras` sees what was revoked and names what commits with it: the audit entry, back-channel
+   * ended access token to the cluster log. `extras` sees what was revoked and names what commits with it: the audit entry, back-channel
    * logouts for the outbox, a user to set offline. All of it or none survives a crash.
    * `extras`' second argument answers, inside the transaction, every (client, sign-in session)
    * the revoked credentials and the sign-in sessions that ended tie their users to: the revoked
@@ -105,29 +132,31 @@ export interface Store {
    */
   revoke(
     selection: RevokeSelection, now: number, reason: RevokeReason,
-    extras?: (revoked: RevokedSet, clientSessions: () => ClientSession[]) => RevokeExtras,
+    extras?: (revoked: Omit<RevokedSet, 'logSeq'>, clientSessions: () => ClientSession[]) => RevokeExtras,
   ): Promise<RevokedSet>;
 
   /**
-   * Pending back-channel logouts whose next attempt is due, oldest first; `except` leaves out rows
-   * by id (in flight) and by URI (their receiver is busy), so they do not crowd out the others.
+   * Claims pending back-channel logouts whose next attempt is due, oldest first, until `claimUntil`:
+   * no other call (on any node) returns them before then, unless an attempt is recorded. `except` leaves
+   * out rows by URI (their receiver is busy here), so they do not crowd out the others.
    */
-  dueBackchannelLogouts(now: number, limit: number, except?: { ids?: readonly string[]; uris?: readonly string[] }): Promise<BackchannelLogout[]>;
+  claimBackchannelLogouts(now: number, limit: number, claimUntil: number, except?: { uris?: readonly string[] }): Promise<BackchannelLogout[]>;
   /**
    * Records one delivery attempt (and its audit entry) and moves a pending outbox row on. A row that
    * is no longer pending (cancelled while the attempt was in flight) keeps its status; the attempt
-   * is still recorded, without a next attempt.
+   * is still recorded, without a next attempt. The claim ends.
    */
   recordBackchannelAttempt(id: string, at: number, attempt: BackchannelAttempt): Promise<void>;
 
   /**
    * One sweep of the idle expirer, in one transaction: revokes each token whose stored idle deadline has
-   * passed (one moved later or lifted meanwhile keeps it; reason idle_timeout)
-   * and its grant's refresh tokens, ends sign-in sessions and sets users offline where the
-   * batch says so, and writes one audit entry per token. Tokens already revoked are skipped.
-   * Returns the ids of the tokens it expired.
+   * passed (one moved later or lifted meanwhile keeps it; reason idle_timeout) and its grant's refresh
+   * tokens, appends each to the cluster log and writes one audit entry per token. Tokens already revoked
+   * are skipped, so concurrent sweeps of several nodes expire each token once. Then, decided in the same
+   * transaction: a sign-in session left without a live access token ends; a user left without one is set
+   * Offline / OFF_QUEUE. Live means unrevoked, unexpired and not past a stored idle deadline.
    */
-  expireIdleTokens(batch: IdleExpiry[], now: number): Promise<string[]>;
+  expireIdleTokens(batch: IdleExpiry[], now: number): Promise<IdleExpired[]>;
 
   getUserStatus(orgId: string, userId: string): Promise<UserStatus | null>;
   saveUserStatus(status: UserStatus): Promise<void>;
@@ -135,7 +164,8 @@ export interface Store {
   /** Upserts an open interaction; `deleteInteraction` is its disconnect. */
   saveInteraction(interaction: Interaction): Promise<void>;
   deleteInteraction(userId: string, id: string): Promise<boolean>;
-  listInteractions(): Promise<Interaction[]>;
+  /** The open interactions, of one user when `userId` is given. */
+  listInteractions(userId?: string): Promise<Interaction[]>;
 
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
   /** Newest first; `total` counts every entry the filter matches, `entries` the page of it. */
@@ -148,5 +178,6 @@ export interface PurgeCounts {
   authCodes: number;
   signInSessions: number;
   backchannelDeliveries: number;
-  revocationLog: number;
+  clusterLog: number;
+  channels: number;
 }

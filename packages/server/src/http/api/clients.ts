@@ -79,7 +79,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
         id: randomUUID(), orgId: request.auth.orgId, ...fields(request.body), secretHash: secret ? sha256(secret) : null, createdAt: a.clock.now(),
       };
       await a.store.createClient(client);
-      a.webOrigins.invalidate();
+      await clientsChanged(a, client.orgId);
       return reply.code(201).send({ ...clientView(client), ...(secret ? { secret } : {}) });
     });
 
@@ -95,7 +95,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       await checkBackchannelLogoutUri(a, request.body);
       const next: Client = { ...client, ...fields(request.body) };
       await a.store.updateClient(next);
-      a.webOrigins.invalidate();
+      await clientsChanged(a, next.orgId);
       return clientView(next);
     });
 
@@ -106,7 +106,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       if (client.id === clientId) request.auth.endsOwnToken = true;
       await a.ledger.end({ clientId: client.id }, { orgId, userId: null, reason: 'client_deleted', initiatingClientId: clientId });
       await a.store.deleteClient(orgId, client.id);
-      a.webOrigins.invalidate();
+      await clientsChanged(a, orgId);
       return reply.code(204).send();
     });
 
@@ -119,4 +119,10 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       await a.store.updateClient({ ...client, secretHash: sha256(secret) });
       return { ...clientView(client), secret };
     });
+}
+
+/** The allowed browser origins (CORS) follow the org's clients, on every node before the change call returns. */
+async function clientsChanged(a: Authority, orgId: string): Promise<void> {
+  a.webOrigins.invalidate();
+  await a.membership.announce({ kind: 'org_changed', orgId }, a.clock.now());
 }

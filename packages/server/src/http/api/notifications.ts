@@ -23,8 +23,8 @@ type SubscribeRequest = ChannelRequest & { Body: Static<typeof Topics>; Querystr
 
 const TOPIC = /^v2\.users\.([^.]+)\.(presence|routingstatus)$/;
 
-function ownChannel(hub: NotificationHub, request: FastifyRequest<ChannelRequest>): Channel {
-  const channel = hub.get(request.params.id);
+async function ownChannel(hub: NotificationHub, request: FastifyRequest<ChannelRequest>): Promise<Channel> {
+  const channel = await hub.find(request.params.id);
   if (!channel || channel.token.id !== request.auth.token.id) throw NotFound(`No channel ${request.params.id} for this token`);
   return channel;
 }
@@ -82,7 +82,7 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
   // Whether the channel still exists (the SDK's headNotificationsChannel): 200, or 404.
   api.head<ChannelRequest>('/api/v2/notifications/channels/:id', { schema: { params: ChannelParams, response: { 200: NoContent, ...apiErrors } } },
     async (request, reply) => {
-      ownChannel(hub, request);
+      await ownChannel(hub, request);
       return reply.code(200).header('content-length', 0).send();
     });
 
@@ -94,7 +94,7 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
         for (const t of a.ledger.tokensOf(token.userId)) open += hub.channelsOf(t.id).length;
         if (open >= LIMITS.channelsPerUser) throw TooManyRequests(`This user already has ${open} notification channels open; close some first`);
       }
-      return view(hub.create(token), a.issuer());
+      return view(await hub.create(token), a.issuer());
     });
 
   api.get('/api/v2/notifications/channels', { schema: { response: { 200: Type.Object({ entities: Type.Array(ChannelView) }), ...apiErrors } } },
@@ -102,35 +102,39 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
 
   api.get<ChannelRequest>('/api/v2/notifications/channels/:id/subscriptions',
     { schema: { params: ChannelParams, response: { 200: Subscriptions, ...apiErrors } } },
-    async (request) => topicsOf(ownChannel(hub, request)));
+    async (request) => topicsOf(await ownChannel(hub, request)));
 
   const subscribe = { schema: { params: ChannelParams, querystring: SubscribeQuery, body: Topics, response: { 200: Subscriptions, ...apiErrors } } };
 
   api.put<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe, async function replaceSubscriptions(request) {
-    const channel = ownChannel(hub, request);
+    const channel = await ownChannel(hub, request);
     const { permitted, rejected } = await sortTopics(a, request);
-    hub.setTopics(channel, permitted);
+    await hub.setTopics(channel, permitted);
     return topicsOf(channel, rejected);
   });
 
   api.post<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe, async function addSubscriptions(request) {
-    const channel = ownChannel(hub, request);
+    const channel = await ownChannel(hub, request);
     const { permitted, rejected } = await sortTopics(a, request);
-    hub.setTopics(channel, [...channel.topics, ...permitted]);
+    await hub.setTopics(channel, [...channel.topics, ...permitted]);
     return topicsOf(channel, rejected);
   });
 
   api.delete<ChannelRequest>('/api/v2/notifications/channels/:id/subscriptions',
     { schema: { params: ChannelParams, response: { 204: NoContent, ...apiErrors } } },
     async (request, reply) => {
-      hub.setTopics(ownChannel(hub, request), []);
+      await hub.setTopics(await ownChannel(hub, request), []);
       return reply.code(204).send();
     });
 }
 
-/** The WebSocket end of a channel. The channel id is the capability; nothing here counts as activity. */
+/**
+ * The WebSocket end of a channel, on whichever node the connection reaches. The channel id is the capability;
+ * nothing here counts as activity.
+ */
 export function channelSocketRoute(app: FastifyInstance, hub: NotificationHub) {
-  app.get<ChannelRequest>('/notifications/channels/:id', { websocket: true, schema: { params: ChannelParams } }, (socket, request) => {
+  app.get<ChannelRequest>('/notifications/channels/:id', { websocket: true, schema: { params: ChannelParams } }, async (socket, request) => {
+    await hub.find(request.params.id).catch((err) => request.log.warn({ err, reqId: request.id }, 'reading a shared channel failed'));
     const channel = hub.connect(request.params.id, socket);
     if (!channel) return;
     socket.on('message', (data: Buffer) => {

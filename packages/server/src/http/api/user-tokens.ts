@@ -17,7 +17,8 @@ export function userTokenRoutes(admin: FastifyInstance, a: Authority) {
     async function liveTokensOfUser(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
       const now = a.clock.now();
-      const live = [...a.ledger.tokensOf(user.id)].filter((t) => judgeToken(t, now).live);
+      // The store knows every node's tokens; this node's memory, the freshest activity of those it holds.
+      const live = (await a.ledger.liveTokensOfUser(user)).filter((t) => judgeToken(t, now).live);
       return page(live, request.query, (t) => {
         const idle = idleExpiresAt(t);
         return {

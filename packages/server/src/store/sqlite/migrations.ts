@@ -123,6 +123,36 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX revocation_log_at ON revocation_log (at);
     `,
   },
+  {
+    version: 8,
+    name: 'a cluster of nodes: the cluster log (ended tokens and changes), node leases, shared channels, claimed outbox rows',
+    sql: `
+      CREATE TABLE cluster_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        token_hash TEXT,
+        reason TEXT,
+        org_id TEXT,
+        user_id TEXT
+      );
+      INSERT INTO cluster_log (seq, at, kind, token_hash, reason)
+        SELECT seq, at, 'token_ended', token_hash, reason FROM revocation_log ORDER BY seq;
+      -- Numbering goes on where the revocation log stopped, even when its newest entries were purged: a node
+      -- that applied up to seq N must never see a new entry numbered N or lower.
+      INSERT INTO sqlite_sequence (name, seq) SELECT 'cluster_log', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'cluster_log');
+      UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'revocation_log'), 0))
+        WHERE name = 'cluster_log';
+      DROP TABLE revocation_log;
+      CREATE INDEX cluster_log_at ON cluster_log (at);
+      CREATE TABLE nodes (node_id TEXT PRIMARY KEY, lease_until INTEGER NOT NULL, applied_seq INTEGER NOT NULL);
+      CREATE TABLE channels (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, user_id TEXT, token_id TEXT NOT NULL, token_hash TEXT NOT NULL,
+        topics TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE INDEX channels_expires ON channels (expires_at);
+      ALTER TABLE backchannel_outbox ADD COLUMN claimed_until INTEGER;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

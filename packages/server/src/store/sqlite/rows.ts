@@ -1,6 +1,9 @@
-import type { AccessToken, AuditEntry, Client, Group, RefreshToken, RevokeReason, SignInSession, User, AuthCode } from '../../core/records.ts';
+import type {
+  AccessToken, AuditEntry, AuthCode, BackchannelLogout, ChannelRecord, Client, ClusterLogEntry, Group, NodeLease, RefreshToken, RevokeReason,
+  SignInSession, SigningKey, User,
+} from '../../core/records.ts';
 
-/** Column-to-field mapping for SQL rows; shared by every SQL store. */
+/** Column-to-field mapping for SQLite rows. */
 type Row = any;
 
 const json = <T>(v: string): T => JSON.parse(v) as T;
@@ -49,4 +52,28 @@ export const toRefreshToken = (r: Row): RefreshToken => ({
 export const toAudit = (r: Row): AuditEntry => ({
   id: Number(r.id), orgId: r.org_id, at: Number(r.at), kind: r.kind, userId: r.user_id, clientId: r.client_id,
   details: json(r.details),
+});
+
+export const toBackchannelLogout = (r: Row): BackchannelLogout => ({
+  id: r.id, orgId: r.org_id, clientId: r.client_id, uri: r.uri, userId: r.user_id, sessionId: r.session_id, reason: r.reason,
+  createdAt: Number(r.created_at), nextAttemptAt: Number(r.next_attempt_at), attempts: Number(r.attempts), status: r.status,
+});
+
+export const toSigningKey = (r: Row): SigningKey => ({ kid: r.kid, alg: r.alg, privateJwk: r.private_jwk, createdAt: Number(r.created_at) });
+
+export function toClusterLogEntry(r: Row): ClusterLogEntry {
+  const head = { seq: Number(r.seq), at: Number(r.at) };
+  switch (r.kind) {
+    case 'token_ended': return { ...head, kind: 'token_ended', tokenHash: r.token_hash, reason: r.reason };
+    case 'org_changed': return { ...head, kind: 'org_changed', orgId: r.org_id };
+    case 'user_changed': return { ...head, kind: 'user_changed', orgId: r.org_id, userId: r.user_id };
+    default: throw new Error(`unknown cluster-log kind ${String(r.kind)} at seq ${head.seq}`);
+  }
+}
+
+export const toNodeLease = (r: Row): NodeLease => ({ nodeId: r.node_id, leaseUntil: Number(r.lease_until), appliedSeq: Number(r.applied_seq) });
+
+export const toChannel = (r: Row): ChannelRecord => ({
+  id: r.id, orgId: r.org_id, userId: r.user_id, tokenId: r.token_id, tokenHash: r.token_hash, topics: json(r.topics),
+  createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
 });

@@ -3,12 +3,16 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   AccessToken, AuditEntry, AuditFilter, AuthCode, Client, Group, Org, OrgSettings, RefreshToken,
-  RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry,
-  BackchannelLogout, BackchannelAttempt, RevokeExtras, ActivityUpdate, ClientSession, RevokeSelection, RevokedSet,
+  RevokeReason, SignInSession, SigningKey, User, UserStatus, Interaction, IdleExpiry, IdleExpired,
+  BackchannelAttempt, RevokeExtras, ActivityUpdate, ClientSession, RevokeSelection, RevokedSet,
+  ClusterChange, NodeLease, ChannelRecord,
 } from '../../core/records.ts';
-import { StoreConflictError, type Store } from '../store.ts';
+import { StoreConflictError, type PurgeCounts, type Store } from '../store.ts';
 import { migrate } from './migrations.ts';
-import { toAccessToken, toAudit, toAuthCode, toClient, toGroup, toRefreshToken, toSignInSession, toUser } from './rows.ts';
+import {
+  toAccessToken, toAudit, toAuthCode, toBackchannelLogout, toChannel, toClient, toClusterLogEntry, toGroup, toNodeLease, toRefreshToken,
+  toSignInSession, toSigningKey, toUser,
+} from './rows.ts';
 
 const str = JSON.stringify;
 
@@ -174,11 +178,15 @@ export class SqliteStore implements Store {
   }
 
   async listSigningKeys() {
-    const rows = this.#sql('SELECT * FROM signing_keys ORDER BY created_at').all() as any[];
-    return rows.map((r): SigningKey => ({ kid: r.kid, alg: r.alg, privateJwk: r.private_jwk, createdAt: r.created_at }));
+    return (this.#sql('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as any[]).map(toSigningKey);
   }
-  async addSigningKey(k: SigningKey) {
-    this.#sql('INSERT INTO signing_keys (kid, alg, private_jwk, created_at) VALUES (?, ?, ?, ?)').run(k.kid, k.alg, k.privateJwk, k.createdAt);
+  async ensureSigningKey(k: SigningKey) {
+    // IMMEDIATE takes the write lock before the check: two processes opening an empty file cannot both insert.
+    return this.db.transaction(() => {
+      this.#sql('INSERT INTO signing_keys (kid, alg, private_jwk, created_at) SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)')
+        .run(k.kid, k.alg, k.privateJwk, k.createdAt);
+      return toSigningKey(this.#sql('SELECT * FROM signing_keys ORDER BY created_at, kid LIMIT 1').get());
+    }).immediate();
   }
 
   async createSignInSession(s: SignInSession) {
@@ -207,18 +215,20 @@ export class SqliteStore implements Store {
   async countLiveAccessTokensOfSession(sessionId: string, now: number) {
     return (this.#sql('SELECT count(*) AS n FROM access_tokens WHERE session_id = ? AND revoked_at IS NULL AND expires_at > ?').get(sessionId, now) as { n: number }).n;
   }
-  async purgeExpired(before: number) {
+  async purgeExpired(before: number): Promise<PurgeCounts> {
     return this.db.transaction(() => {
       const run = (sql: string) => this.#sql(sql).run({ before }).changes;
       const finished = "SELECT id FROM backchannel_outbox WHERE status <> 'pending' AND created_at < @before";
       run(`DELETE FROM backchannel_attempts WHERE outbox_id IN (${finished})`);
+      run('DELETE FROM nodes WHERE lease_until < @before');
       return {
         accessTokens: run('DELETE FROM access_tokens WHERE expires_at < @before OR revoked_at < @before'),
         refreshTokens: run('DELETE FROM refresh_tokens WHERE expires_at < @before OR revoked_at < @before'),
         authCodes: run('DELETE FROM auth_codes WHERE expires_at < @before'),
         signInSessions: run('DELETE FROM sign_in_sessions WHERE expires_at < @before OR ended_at < @before'),
         backchannelDeliveries: run(`DELETE FROM backchannel_outbox WHERE id IN (${finished})`),
-        revocationLog: run('DELETE FROM revocation_log WHERE at < @before'),
+        clusterLog: run('DELETE FROM cluster_log WHERE at < @before'),
+        channels: run('DELETE FROM channels WHERE expires_at < @before'),
       };
     })();
   }
@@ -241,33 +251,46 @@ export class SqliteStore implements Store {
     return this.#sql('SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > ?').all(now).map(toAccessToken);
   }
 
-  async expireIdleTokens(batch: IdleExpiry[], now: number) {
+  async liveAccessTokensOfUser(orgId: string, userId: string, now: number, limit: number) {
+    return this.#sql(`SELECT * FROM access_tokens WHERE user_id = ? AND org_id = ? AND revoked_at IS NULL AND expires_at > ?
+        ORDER BY issued_at, id LIMIT ?`).all(userId, orgId, now, limit).map(toAccessToken);
+  }
+
+  async dueIdleTokens(now: number, limit: number) {
+    return this.#sql(`SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > ? AND idle_deadline_at <= ?
+        ORDER BY idle_deadline_at, id LIMIT ?`).all(now, now, limit).map(toAccessToken);
+  }
+
+  async expireIdleTokens(batch: IdleExpiry[], now: number): Promise<IdleExpired[]> {
     // The guard: a deadline moved later meanwhile (activity flushed by any node), or lifted (exempt), keeps the token.
     const revokeAccess = this.#sql(`UPDATE access_tokens SET revoked_at = @now, revoke_reason = 'idle_timeout'
-        WHERE id = @id AND revoked_at IS NULL AND idle_deadline_at <= @now RETURNING hash`);
+        WHERE id = @id AND revoked_at IS NULL AND idle_deadline_at <= @now RETURNING hash, org_id, user_id, client_id, session_id, grant_id`);
     const revokeRefresh = this.#sql('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
-    const endSession = this.#sql('UPDATE sign_in_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL');
+    const endSessionLeftIdle = this.#sql(`UPDATE sign_in_sessions SET ended_at = @now WHERE id = @id AND ended_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM access_tokens WHERE session_id = @id AND ${LIVE})`);
+    const userHasLiveToken = this.#sql(`SELECT EXISTS (SELECT 1 FROM access_tokens WHERE org_id = @orgId AND user_id = @userId AND ${LIVE}) AS live`);
     return this.db.transaction(() => {
-      const expired: string[] = [];
-      for (const e of batch) {
-        const t = e.token;
-        const ended = revokeAccess.get({ now, id: t.id }) as { hash: string } | undefined;
-        if (!ended) continue;
-        expired.push(t.id);
-        this.#logRevocations([ended.hash], now, 'idle_timeout');
-        revokeRefresh.run(now, t.grantId);
-        const sessionEnded = e.endSignInSession && t.sessionId ? endSession.run(now, t.sessionId).changes > 0 : false;
-        if (e.setUserOffline && t.userId) this.#setOffline(t.orgId, t.userId, now);
+      // Every token of the sweep ends first: what is left live is decided after all of them.
+      const ended = batch.flatMap((e) => {
+        const row = revokeAccess.get({ now, id: e.token.id }) as any;
+        return row ? [{ e, row }] : [];
+      });
+      return ended.map(({ e, row }): IdleExpired => {
+        this.#logEnded(row.hash, now, 'idle_timeout');
+        revokeRefresh.run(now, row.grant_id);
+        const sessionEnded = row.session_id != null && endSessionLeftIdle.run({ now, id: row.session_id }).changes > 0;
+        const userOffline = row.user_id != null && !(userHasLiveToken.get({ now, orgId: row.org_id, userId: row.user_id }) as { live: number }).live;
+        if (userOffline) this.#setOffline(row.org_id, row.user_id, now);
         this.#insertAudit({
-          orgId: t.orgId, at: now, kind: 'idle_timeout', userId: t.userId, clientId: t.clientId,
+          orgId: row.org_id, at: now, kind: 'idle_timeout', userId: row.user_id, clientId: row.client_id,
           details: {
-            accessTokenId: t.id, deadline: new Date(e.deadline).toISOString(), noticedAt: new Date(now).toISOString(),
-            latenessMs: now - e.deadline, signInSessionEnded: sessionEnded, userSetOffline: e.setUserOffline,
+            accessTokenId: e.token.id, deadline: new Date(e.deadline).toISOString(), noticedAt: new Date(now).toISOString(),
+            latenessMs: now - e.deadline, signInSessionEnded: sessionEnded, userSetOffline: userOffline,
           },
         });
-      }
-      return expired;
-    })();
+        return { id: e.token.id, sessionEnded, userOffline };
+      });
+    }).immediate();
   }
 
   #setOffline(orgId: string, userId: string, now: number) {
@@ -295,8 +318,9 @@ export class SqliteStore implements Store {
   async deleteInteraction(userId: string, id: string) {
     return this.#sql('DELETE FROM interactions WHERE user_id = ? AND id = ?').run(userId, id).changes > 0;
   }
-  async listInteractions() {
-    return (this.#sql('SELECT * FROM interactions').all() as any[]).map((r): Interaction => ({
+  async listInteractions(userId?: string) {
+    const rows = userId == null ? this.#sql('SELECT * FROM interactions').all() : this.#sql('SELECT * FROM interactions WHERE user_id = ?').all(userId);
+    return (rows as any[]).map((r): Interaction => ({
       userId: r.user_id, id: r.id, orgId: r.org_id, type: r.type, state: r.state, updatedAt: r.updated_at,
     }));
   }
@@ -310,16 +334,48 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async lastRevocationSeq() {
-    return (this.#sql('SELECT coalesce(max(seq), 0) AS seq FROM revocation_log').get() as { seq: number }).seq;
+  async lastLogSeq() {
+    return (this.#sql('SELECT coalesce(max(seq), 0) AS seq FROM cluster_log').get() as { seq: number }).seq;
   }
-  async revocationsAfter(seq: number, limit: number) {
-    return (this.#sql('SELECT seq, token_hash, at, reason FROM revocation_log WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as { seq: number; token_hash: string; at: number; reason: RevokeReason }[])
-      .map((r) => ({ seq: Number(r.seq), tokenHash: r.token_hash, at: Number(r.at), reason: r.reason }));
+  async logAfter(seq: number, limit: number) {
+    return this.#sql('SELECT * FROM cluster_log WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit).map(toClusterLogEntry);
   }
-  #logRevocations(hashes: readonly string[], at: number, reason: RevokeReason) {
-    const insert = this.#sql('INSERT INTO revocation_log (token_hash, at, reason) VALUES (?, ?, ?)');
-    for (const hash of hashes) insert.run(hash, at, reason);
+  async appendChange(change: ClusterChange, at: number) {
+    const userId = change.kind === 'user_changed' ? change.userId : null;
+    return Number(this.#sql('INSERT INTO cluster_log (at, kind, org_id, user_id) VALUES (?, ?, ?, ?)').run(at, change.kind, change.orgId, userId).lastInsertRowid);
+  }
+  /** Appends one token_ended entry; returns its seq. */
+  #logEnded(hash: string, at: number, reason: RevokeReason): number {
+    return Number(this.#sql("INSERT INTO cluster_log (at, kind, token_hash, reason) VALUES (?, 'token_ended', ?, ?)").run(at, hash, reason).lastInsertRowid);
+  }
+
+  async renewNodeLease(n: NodeLease) {
+    this.#sql(`INSERT INTO nodes (node_id, lease_until, applied_seq) VALUES (?, ?, ?)
+        ON CONFLICT (node_id) DO UPDATE SET lease_until = excluded.lease_until, applied_seq = max(applied_seq, excluded.applied_seq)`)
+      .run(n.nodeId, n.leaseUntil, n.appliedSeq);
+  }
+  async listNodeLeases() {
+    return this.#sql('SELECT * FROM nodes ORDER BY node_id').all().map(toNodeLease);
+  }
+  async releaseNodeLease(nodeId: string) {
+    this.#sql('DELETE FROM nodes WHERE node_id = ?').run(nodeId);
+  }
+
+  async saveChannel(c: ChannelRecord) {
+    this.#sql(`INSERT INTO channels (id, org_id, user_id, token_id, token_hash, topics, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, user_id = excluded.user_id, token_id = excluded.token_id,
+          token_hash = excluded.token_hash, topics = excluded.topics, created_at = excluded.created_at, expires_at = excluded.expires_at`)
+      .run(c.id, c.orgId, c.userId, c.tokenId, c.tokenHash, str(c.topics), c.createdAt, c.expiresAt);
+  }
+  async getChannel(id: string) {
+    const r = this.#sql('SELECT * FROM channels WHERE id = ?').get(id);
+    return r ? toChannel(r) : null;
+  }
+  async setChannelTopics(id: string, topics: string[]) {
+    return this.#sql('UPDATE channels SET topics = ? WHERE id = ?').run(str(topics), id).changes > 0;
+  }
+  async deleteChannel(id: string) {
+    return this.#sql('DELETE FROM channels WHERE id = ?').run(id).changes > 0;
   }
 
   async saveRefreshToken(t: RefreshToken) {
@@ -346,7 +402,7 @@ export class SqliteStore implements Store {
 
   async revoke(
     selection: RevokeSelection, now: number, reason: RevokeReason,
-    extras?: (revoked: RevokedSet, clientSessions: () => ClientSession[]) => RevokeExtras,
+    extras?: (revoked: Omit<RevokedSet, 'logSeq'>, clientSessions: () => ClientSession[]) => RevokeExtras,
   ): Promise<RevokedSet> {
     const where = revokeWhere(selection);
     return this.db.transaction((): RevokedSet => {
@@ -358,12 +414,14 @@ export class SqliteStore implements Store {
         clause
           ? (this.#sql(`UPDATE ${table} SET ${column} = ? WHERE ${column} IS NULL AND ${clause[0]} RETURNING id`).all(now, ...clause[1]) as { id: string }[]).map((r) => r.id)
           : [];
+      let logSeq = 0;
+      for (const t of accessTokens) logSeq = this.#logEnded(t.hash, now, reason);
       const revoked: RevokedSet = {
         accessTokens,
         refreshTokenIds: ids('refresh_tokens', 'revoked_at', where.refresh),
         signInSessionIds: ids('sign_in_sessions', 'ended_at', where.sessions),
+        logSeq,
       };
-      this.#logRevocations(accessTokens.map((t) => t.hash), now, reason);
       if (extras) this.#applyExtras(extras(revoked, () => this.#clientSessions(revoked)), now);
       return revoked;
     })();
@@ -396,14 +454,16 @@ export class SqliteStore implements Store {
       .run(e.orgId, e.at, e.kind, e.userId, e.clientId, str(e.details));
   }
 
-  async dueBackchannelLogouts(now: number, limit: number, except: { ids?: readonly string[]; uris?: readonly string[] } = {}) {
-    const rows = this.#sql(`SELECT * FROM backchannel_outbox WHERE status = 'pending' AND next_attempt_at <= ?
-        AND id NOT IN (SELECT value FROM json_each(?)) AND uri NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at LIMIT ?`)
-      .all(now, str(except.ids ?? []), str(except.uris ?? []), limit) as any[];
-    return rows.map((r): BackchannelLogout => ({
-      id: r.id, orgId: r.org_id, clientId: r.client_id, uri: r.uri, userId: r.user_id, sessionId: r.session_id, reason: r.reason,
-      createdAt: r.created_at, nextAttemptAt: r.next_attempt_at, attempts: r.attempts, status: r.status,
-    }));
+  async claimBackchannelLogouts(now: number, limit: number, claimUntil: number, except: { uris?: readonly string[] } = {}) {
+    return this.db.transaction(() => {
+      const rows = this.#sql(`SELECT * FROM backchannel_outbox WHERE status = 'pending' AND next_attempt_at <= ?
+          AND (claimed_until IS NULL OR claimed_until <= ?) AND uri NOT IN (SELECT value FROM json_each(?))
+          ORDER BY next_attempt_at, id LIMIT ?`)
+        .all(now, now, str(except.uris ?? []), limit) as any[];
+      const claim = this.#sql('UPDATE backchannel_outbox SET claimed_until = ? WHERE id = ?');
+      for (const r of rows) claim.run(claimUntil, r.id);
+      return rows.map(toBackchannelLogout);
+    }).immediate();
   }
 
   async recordBackchannelAttempt(id: string, at: number, a: BackchannelAttempt) {
@@ -414,7 +474,7 @@ export class SqliteStore implements Store {
       const pending = row.status === 'pending';
       if (!pending) a = { ...a, outcome: a.outcome === 'retry' ? 'failed' : a.outcome, nextAttemptAt: null };
       const status = !pending ? row.status : a.outcome === 'retry' ? 'pending' : a.outcome;
-      this.#sql('UPDATE backchannel_outbox SET attempts = attempts + 1, status = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
+      this.#sql('UPDATE backchannel_outbox SET attempts = attempts + 1, status = ?, next_attempt_at = coalesce(?, next_attempt_at), claimed_until = NULL WHERE id = ?')
         .run(status, a.nextAttemptAt, id);
       this.#sql('INSERT INTO backchannel_attempts (outbox_id, at, outcome, status_code, error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, at, a.outcome, a.statusCode, a.error, a.nextAttemptAt);
@@ -423,7 +483,7 @@ export class SqliteStore implements Store {
         details: { jti: id, attempt: row.attempts + 1, outcome: a.outcome, result: a.result, statusCode: a.statusCode, error: a.error,
           nextAttemptAt: a.nextAttemptAt == null ? null : new Date(a.nextAttemptAt).toISOString() },
       });
-    })();
+    }).immediate();
   }
 
 
@@ -446,6 +506,9 @@ export class SqliteStore implements Store {
 }
 
 type Clause = [sql: string, args: unknown[]];
+
+/** An access token still usable at `@now`: not revoked, not expired, not past a stored idle deadline. */
+const LIVE = 'revoked_at IS NULL AND expires_at > @now AND (idle_deadline_at IS NULL OR idle_deadline_at > @now)';
 
 /** SQL conditions per selection, for access tokens, refresh tokens and sign-in sessions. */
 function revokeWhere(s: RevokeSelection): { access: Clause; refresh?: Clause; sessions?: Clause } {

@@ -1,0 +1,69 @@
+import type pg from 'pg';
+import type { RevokeSelection } from '../../core/records.ts';
+import { StoreConflictError } from '../store.ts';
+import type { Columns } from './rows.ts';
+
+/** SQL building blocks of the PostgreSQL store. Table and column names are ours, never input; every value is a parameter. */
+
+/** The pool, or the one pooled connection a transaction runs on. */
+export type Db = pg.Pool | pg.PoolClient;
+
+/** A condition whose parameters are numbered from $1. */
+export type Clause = { where: string; params: unknown[] };
+
+/** Which still-live rows of each table a selection names (see RevokeSelection). */
+export function revokeScope(s: RevokeSelection): { access: Clause; refresh?: Clause; sessions?: Clause } {
+  const clause = (where: string, ...params: unknown[]): Clause => ({ where, params });
+  if ('accessTokenId' in s) return { access: clause('id = $1', s.accessTokenId) };
+  if ('grantId' in s) return { access: clause('grant_id = $1', s.grantId), refresh: clause('grant_id = $1', s.grantId) };
+  if ('signInSessionId' in s) {
+    const ofClient = clause('session_id = $1 AND client_id = $2', s.signInSessionId, s.clientId);
+    return { access: ofClient, refresh: ofClient, sessions: clause('id = $1', s.signInSessionId) };
+  }
+  if ('clientId' in s) return { access: clause('client_id = $1', s.clientId), refresh: clause('client_id = $1', s.clientId) };
+  const ofUser = clause('user_id = $1', s.userId);
+  return { access: ofUser, refresh: ofUser, sessions: ofUser };
+}
+
+/** An access token (table alias `t`) still usable at `now`: not revoked, not expired, not past a stored idle deadline. */
+export const liveAt = (now: string) =>
+  `t.revoked_at IS NULL AND t.expires_at > ${now} AND (t.idle_deadline_at IS NULL OR t.idle_deadline_at > ${now})`;
+
+/** `UPDATE table SET …` on the rows `clause` picks whose `live` column is still null; a row already stamped keeps its stamp. */
+export function stampSql(table: string, live: string, clause: Clause, set: Columns, returning: string): [string, unknown[]] {
+  const params = [...clause.params];
+  const assignments = Object.entries(set).map(([column, value]) => `${column} = $${params.push(value)}`);
+  return [`UPDATE ${table} SET ${assignments.join(', ')} WHERE ${live} IS NULL AND ${clause.where} RETURNING ${returning}`, params];
+}
+
+export function insertSql(table: string, row: Columns, suffix = ''): [string, unknown[]] {
+  const columns = Object.keys(row);
+  const placeholders = columns.map((_, i) => `$${i + 1}`);
+  return [`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) ${suffix}`, Object.values(row)];
+}
+
+/** `UPDATE table SET <set> WHERE <match>`, every value a parameter. */
+export function updateSql(table: string, set: Columns, match: Columns): [string, unknown[]] {
+  const params: unknown[] = [];
+  const assign = (entries: [string, unknown][], separator: string) =>
+    entries.map(([column, value]) => `${column} = $${params.push(value)}`).join(separator);
+  const assignments = assign(Object.entries(set), ', ');
+  return [`UPDATE ${table} SET ${assignments} WHERE ${assign(Object.entries(match), ' AND ')}`, params];
+}
+
+/** Many rows in one statement, in the order given: they travel as one JSON array, typed by the table's own row type. */
+export async function insertMany(db: Db, table: string, rows: Columns[]): Promise<void> {
+  if (!rows.length) return;
+  const columns = Object.keys(rows[0]!).join(', ');
+  await db.query(`INSERT INTO ${table} (${columns}) SELECT ${columns}
+      FROM jsonb_populate_recordset(NULL::${table}, $1) WITH ORDINALITY AS r ORDER BY r.ordinality`, [JSON.stringify(rows)]);
+}
+
+export const codeOf = (err: unknown) => String((err as { code?: unknown }).code ?? '');
+
+const UNIQUE_VIOLATION = '23505';
+
+/** A unique violation as the Store's conflict; its message names the constraint, never the value (that is in `detail`). */
+export function asConflict(err: unknown): unknown {
+  return codeOf(err) === UNIQUE_VIOLATION ? new StoreConflictError((err as Error).message) : err;
+}
