@@ -93,7 +93,16 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
   introspectionRoutes(app, a);
   globalTokenRevocationRoutes(app, a);
   await app.register(async function channelSockets(sockets) {
-    await sockets.register(websocket, { options: { maxPayload: 4096 } });
+    await sockets.register(websocket, {
+      options: { maxPayload: 4096 },
+      // A malformed frame (ws's WS_ERR_* codes) is the client's fault, not ours: not for the error log.
+      errorHandler: (error, socket, request) => {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'string' && code.startsWith('WS_ERR_')) request.log.debug({ err: error.message, reqId: request.id }, 'malformed WebSocket frame');
+        else request.log.error({ err: error, reqId: request.id }, 'channel socket failed');
+        socket.terminate();
+      },
+    });
     channelSocketRoute(sockets, a.hub);
   });
   await app.register(async function webPages(pages) {

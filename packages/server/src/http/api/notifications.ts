@@ -135,6 +135,7 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
 export function channelSocketRoute(app: FastifyInstance, hub: NotificationHub) {
   app.get<ChannelRequest>('/notifications/channels/:id', { websocket: true, schema: { params: ChannelParams } }, async (socket, request) => {
     await hub.find(request.params.id).catch((err) => request.log.warn({ err, reqId: request.id }, 'reading a shared channel failed'));
+    if (socket.readyState !== socket.OPEN) return; // gone while the channel was looked up
     const channel = hub.connect(request.params.id, socket);
     if (!channel) return;
     socket.on('message', (data: Buffer) => {
@@ -149,7 +150,5 @@ export function channelSocketRoute(app: FastifyInstance, hub: NotificationHub) {
       }
     });
     socket.on('close', () => hub.disconnected(channel, socket));
-    // A malformed frame from the client: ws closes the socket (1002) itself; nothing for the error log.
-    socket.on('error', (err: Error) => request.log.debug({ err: err.message, reqId: request.id }, 'channel socket error'));
   });
 }
