@@ -111,6 +111,7 @@ export class IdleExpirer {
     const expired = new Map((await store.expireIdleTokens(items, now)).map((e) => [e.id, e]));
     // Announced together: on a cluster each is a bus message, and they pipeline on one connection.
     const announced: Promise<void>[] = [];
+    const offline = new Set<string>(); // the store says so for each of a user's tokens; the user goes Offline once
     for (const item of items) {
       const t = item.token as LiveToken;
       const ended = expired.get(t.id);
@@ -120,7 +121,8 @@ export class IdleExpirer {
       }
       announced.push(announce({
         orgId: t.orgId, userId: t.userId, reason: 'idle_timeout', initiatingClientId: null, at: now,
-        tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }], userOffline: ended.userOffline,
+        tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }],
+        userOffline: ended.userOffline && t.userId != null && !offline.has(t.userId) && !!offline.add(t.userId),
       }));
       this.onExpired(t, item.deadline, now);
     }

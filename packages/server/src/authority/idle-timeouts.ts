@@ -1,11 +1,9 @@
 import { exemptsFromIdleTimeout, idleTimeoutSecondsFor } from '../core/idle-policy.ts';
 import type { LiveToken } from '../core/live-token.ts';
-import type { AccessToken, INTERACTION_STATES, Interaction } from '../core/records.ts';
+import type { AccessToken } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
 import type { OrgSettingsCache } from './org-settings.ts';
-
-export type InteractionChange = Pick<Interaction, 'userId' | 'id' | 'type'> & { state: (typeof INTERACTION_STATES)[number] };
 
 /**
  * Resolves which idle timeout applies to each token (org setting, group bundles, exemptions)
@@ -25,7 +23,9 @@ export class IdleTimeouts {
   ) {}
 
   async loadExemptions(): Promise<void> {
-    for (const i of await this.store.listInteractions()) if (exemptsFromIdleTimeout(i)) this.#exemptingOf(i.userId).add(i.id);
+    for (const i of await this.store.listInteractions()) {
+      if (exemptsFromIdleTimeout(i)) this.#exempting.set(i.userId, (this.#exempting.get(i.userId) ?? new Set()).add(i.id));
+    }
   }
 
   isExempt(userId: string | null): boolean {
@@ -48,26 +48,9 @@ export class IdleTimeouts {
   }
 
   /**
-   * The interaction feed. While exempt, none of the user's tokens idles out; when the last
-   * exempting interaction ends, each token's idle clock restarts from `now`.
-   */
-  async interactionChanged(i: InteractionChange, now: number, record: (t: LiveToken, now: number) => void): Promise<void> {
-    const wasExempt = this.isExempt(i.userId);
-    const set = this.#exemptingOf(i.userId);
-    if (exemptsFromIdleTimeout(i)) set.add(i.id);
-    else set.delete(i.id);
-    if (!set.size) this.#exempting.delete(i.userId);
-    const isExempt = this.isExempt(i.userId);
-    if (wasExempt === isExempt) return;
-    for (const token of [...this.tokens.ofUser(i.userId)]) {
-      if (wasExempt) record(token, now);
-      await this.#reapply(token);
-    }
-  }
-
-  /**
-   * Another node changed the user's interactions or groups: read them again and re-apply the timeout to the
-   * user's tokens here, restarting their idle clocks if the user just left an exemption.
+   * The user's interactions or groups changed (here or on another node): read them again and re-apply the
+   * timeout to the user's tokens here. While exempt, none of them idles out; when the last exempting
+   * interaction ends, each token's idle clock restarts from `now`.
    */
   async reloadUser(userId: string, now: number, record: (t: LiveToken, now: number) => void): Promise<void> {
     this.#groups.delete(userId);
@@ -86,12 +69,6 @@ export class IdleTimeouts {
     if (token.revokedAt != null) return;
     token.idleTimeoutMs = await this.timeoutMsFor(token);
     this.onReschedule(token);
-  }
-
-  #exemptingOf(userId: string): Set<string> {
-    let set = this.#exempting.get(userId);
-    if (!set) this.#exempting.set(userId, (set = new Set()));
-    return set;
   }
 
   async #groupsOf(orgId: string, userId: string): Promise<string[]> {

@@ -14,6 +14,6 @@ export async function applyInteraction(a: Authority, i: InteractionUpdate): Prom
   const now = a.clock.now();
   if (i.state === 'disconnected') await a.store.deleteInteraction(i.userId, i.id);
   else await a.store.saveInteraction({ ...i, state: i.state, updatedAt: now });
-  await a.ledger.interactionChanged(i.orgId, i, now);
+  await a.ledger.interactionsChanged(i.orgId, i.userId, now);
   return a.ledger.idle.isExempt(i.userId);
 }

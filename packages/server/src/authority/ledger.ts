@@ -12,7 +12,7 @@ import { AccessTokenCache } from './access-token-cache.ts';
 import { ActivityRecorder } from './activity.ts';
 import type { AuditKind } from './audit.ts';
 import { IdleExpirer } from './idle-expirer.ts';
-import { IdleTimeouts, type InteractionChange } from './idle-timeouts.ts';
+import { IdleTimeouts } from './idle-timeouts.ts';
 import type { Membership } from './membership.ts';
 import type { OrgSettingsCache } from './org-settings.ts';
 
@@ -239,13 +239,10 @@ export class TokenLedger {
     await this.deps.membership.announce({ kind: 'org_changed', orgId }, this.deps.clock.now());
   }
 
-  /**
-   * The interaction feed changed whether the user is exempt (stored already); leaving the exemption restarts each
-   * token's idle clock. Every node has it before this returns.
-   */
-  async interactionChanged(orgId: string, i: InteractionChange, now: number): Promise<void> {
-    await this.idle.interactionChanged(i, now, (t, at) => this.#activity.record(t, at));
-    await this.deps.membership.announce({ kind: 'user_changed', orgId, userId: i.userId }, now);
+  /** The user's interactions changed (stored already): the exemption is re-read, here and on every node before this returns. */
+  async interactionsChanged(orgId: string, userId: string, now: number): Promise<void> {
+    await this.idle.reloadUser(userId, now, (t, at) => this.#activity.record(t, at));
+    await this.deps.membership.announce({ kind: 'user_changed', orgId, userId }, now);
   }
 
   /** Observers of each idle expiry (benchmarks measure lateness with it). */
