@@ -14,24 +14,11 @@ import { DEFAULT_ORG_SETTINGS, type AccessToken } from '../src/core/records.ts';
 import { MIGRATIONS } from '../src/store/postgres/migrations.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { runStoreConformance } from './store-conformance.ts';
+import { postgresProblem, requireService, TEST_POSTGRES_URL } from './helpers/services.ts';
 
-const ADMIN_URL = process.env.LOCKSTEP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const ADMIN_URL = TEST_POSTGRES_URL;
 const T0 = Date.UTC(2030, 0, 1);
 const MIN = 60_000;
-
-/** Why PostgreSQL cannot be used, or null when it can. */
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 const admin = new pg.Pool({ connectionString: ADMIN_URL, max: 4 });
 
@@ -97,18 +84,9 @@ after(async () => {
   await admin.end();
 });
 
-const problem = await unreachable();
+const { skip } = requireService('PostgreSQL', await postgresProblem());
 
-if (problem) {
-  const message = `PostgreSQL at ${new URL(ADMIN_URL).host} is unreachable (${problem}): the PostgresStore tests did not run. `
-    + 'Start PostgreSQL or set LOCKSTEP_TEST_POSTGRES_URL.';
-  if (process.env.CI === 'true') {
-    test('PostgreSQL is reachable (required with CI=true)', () => assert.fail(message));
-  } else {
-    console.error(`\n${'!'.repeat(100)}\n!! ${message}\n${'!'.repeat(100)}\n`);
-    test('PostgresStore', { skip: message }, () => {});
-  }
-} else {
+if (!skip) {
   runStoreConformance('PostgresStore', async () => {
     const db = await conformanceDatabases.take();
     const store = await PostgresStore.open(db.url, { max: 4 });

@@ -3,9 +3,10 @@ import type { AccessToken, RevokeReason } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 
 /**
- * Access tokens by hash, in memory, so the hot path reads no database on a hit. Every live
- * token is here (loaded at start, added at issue), which lets the idle expirer act on tokens
- * nobody uses. Revocation marks entries in place before the revoking call returns; the loader
+ * Access tokens by hash, in memory, so the hot path reads no database on a hit. A token enters when
+ * this node issues it, reads it on a miss, or adopts it past its deadline (the expirer's store sweep),
+ * so the cache follows this node's traffic. Revocation marks entries in place before the revoking call
+ * returns (on other nodes, as they apply the cluster log); the loader
  * re-reads if a revocation landed while it was reading, so a stale "live" row never enters
  * the cache after the revoke.
  */

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ROUTING_STATUSES, SYSTEM_PRESENCES, type RevokeReason } from '../core/records.ts';
 import type { Bus, LockstepEvent } from './events.ts';
+import { LIMITS } from '../core/limits.ts';
 
 export interface RedisBusLog {
   warn(obj: object, msg: string): void;
@@ -15,8 +16,6 @@ export interface RedisBusOptions {
 }
 
 const DEFAULT_CHANNEL = 'lockstep:events';
-/** More than any channel may subscribe to (the API's own limit is lower): a longer list is not ours. */
-const MAX_TOPICS = 1000;
 const STARTUP_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 const PUBLISH_TIMEOUT_MS = 2_000;
@@ -257,7 +256,7 @@ const HAS_REQUIRED_FIELDS: { [Type in LockstepEvent['type']]: (event: Fields) =>
   'cluster.log': (event) => isSequence(event.seq),
   'cluster.applied': (event) => isString(event.nodeId) && isSequence(event.seq),
   'channel.topics': (event) =>
-    isString(event.channelId) && Array.isArray(event.topics) && event.topics.length <= MAX_TOPICS && event.topics.every(isString),
+    isString(event.channelId) && Array.isArray(event.topics) && event.topics.length <= LIMITS.topicsPerChannel && event.topics.every(isString),
 };
 
 function parseEnvelope(message: string): Envelope | { problem: string } {

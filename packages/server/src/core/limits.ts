@@ -4,6 +4,8 @@ export const LIMITS = {
   accessTokensPerSignInSession: 200,
   /** Open notification channels over all of a user's tokens (each token also has its own, lower limit). */
   channelsPerUser: 100,
+  /** Topics one channel subscribes to. */
+  topicsPerChannel: 1000,
   /** API requests per access token and minute. */
   requestsPerTokenPerMinute: 1200,
 } as const;

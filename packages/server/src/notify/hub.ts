@@ -109,10 +109,6 @@ export class NotificationHub {
     this.#byToken.set(channel.token.id, [...(this.#byToken.get(channel.token.id) ?? []), channel]);
   }
 
-  get(id: string): Channel | undefined {
-    return this.#channels.get(id);
-  }
-
   channelsOf(tokenId: string): readonly Channel[] {
     return this.#byToken.get(tokenId) ?? [];
   }

@@ -77,8 +77,6 @@ export interface Store {
 
   saveAccessToken(token: AccessToken): Promise<void>;
   findAccessTokenByHash(hash: string): Promise<AccessToken | null>;
-  /** Every unrevoked, unexpired access token: what the idle expirer tracks after a restart. */
-  listLiveAccessTokens(now: number): Promise<AccessToken[]>;
   /** The user's unrevoked, unexpired access tokens, oldest first, at most `limit` (a stored idle deadline past is not judged here). */
   liveAccessTokensOfUser(orgId: string, userId: string, now: number, limit: number): Promise<AccessToken[]>;
   /** Unrevoked, unexpired access tokens whose stored idle deadline is at or before `now`, earliest first, at most `limit`. */

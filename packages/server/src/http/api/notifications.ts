@@ -10,7 +10,7 @@ import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 
 const ChannelView = Type.Object({ id: Type.String(), connectUri: Type.String(), expires: Iso });
 const Topic = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
-const Topics = Type.Array(Topic, { maxItems: 1000 });
+const Topics = Type.Array(Topic, { maxItems: LIMITS.topicsPerChannel });
 /** Genesys Cloud's `ChannelTopic`: a rejected topic says why (only with `ignoreErrors=true`; otherwise the call fails). */
 const ChannelTopic = Type.Object({
   id: Type.String(), state: Type.Union([Type.Literal('Permitted'), Type.Literal('Rejected')]), rejectionReason: Type.Optional(Type.String()),

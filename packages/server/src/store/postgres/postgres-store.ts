@@ -313,9 +313,6 @@ export class PostgresStore implements Store {
     const [r] = await this.#rows('SELECT * FROM access_tokens WHERE hash = $1', [hash]);
     return r ? toAccessToken(r) : null;
   }
-  async listLiveAccessTokens(now: number) {
-    return (await this.#rows('SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > $1', [now])).map(toAccessToken);
-  }
   async liveAccessTokensOfUser(orgId: string, userId: string, now: number, limit: number) {
     const rows = await this.#rows(`SELECT * FROM access_tokens WHERE user_id = $1 AND org_id = $2 AND revoked_at IS NULL AND expires_at > $3
         ORDER BY issued_at, id COLLATE "C" LIMIT $4`, [userId, orgId, now, limit]);

@@ -247,9 +247,6 @@ export class SqliteStore implements Store {
     const r = this.#sql('SELECT * FROM access_tokens WHERE hash = ?').get(hash);
     return r ? toAccessToken(r) : null;
   }
-  async listLiveAccessTokens(now: number) {
-    return this.#sql('SELECT * FROM access_tokens WHERE revoked_at IS NULL AND expires_at > ?').all(now).map(toAccessToken);
-  }
 
   async liveAccessTokensOfUser(orgId: string, userId: string, now: number, limit: number) {
     return this.#sql(`SELECT * FROM access_tokens WHERE user_id = ? AND org_id = ? AND revoked_at IS NULL AND expires_at > ?
