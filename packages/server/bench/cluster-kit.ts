@@ -74,7 +74,8 @@ export interface BenchNode {
 /** One cluster node (bench/cluster-node.ts) in a child process, so no load generator shares its event loop. */
 export async function startNode(name: string, env: Record<string, string>): Promise<BenchNode> {
   const child = fork(fileURLToPath(new URL('./cluster-node.ts', import.meta.url)), {
-    execArgv: ['--expose-gc', '--import', 'tsx'], stdio: 'inherit', env: { ...process.env, ...env, CLUSTER_NODE_NAME: name },
+    // LOCKSTEP_BENCH_PROF_DIR: each node writes a CPU profile there when it exits.
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.LOCKSTEP_BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOCKSTEP_BENCH_PROF_DIR}`] : [])], stdio: 'inherit', env: { ...process.env, ...env, CLUSTER_NODE_NAME: name },
   });
   const stop = async () => {
     if (child.exitCode != null || child.signalCode != null) return;

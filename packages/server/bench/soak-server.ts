@@ -4,7 +4,7 @@
 // {type:'memory'} with process.memoryUsage() after a full GC (fork it with --expose-gc).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
 import type { AccessToken, User } from '../src/core/records.ts';
 import { startBenchServer } from './bench-kit.ts';
@@ -29,9 +29,12 @@ export interface SoakMemory {
   residentKb?: { anonymous: number; file: number };
   /** Committed bytes per V8 heap space (old_space, large_object_space, …). */
   heapSpaces: Record<string, number>;
+  /** Bytes of live objects per V8 heap space. */
+  heapSpacesUsed: Record<string, number>;
 }
 export type SoakRequest = { type: 'mint'; id: number; count: number } | { type: 'memory'; id: number };
 
+if (process.env.SOAK_COMPACT) setFlagsFromString('--compact-on-every-full-gc');
 const USERS = Number(process.env.SOAK_USERS ?? 10_000);
 const ORG = 'demo';
 
@@ -87,7 +90,8 @@ process.on('message', (m: SoakRequest) => {
   if (m?.type === 'memory') {
     for (let i = 0; i < 3; i++) globalThis.gc?.();
     process.send!({ type: 'memory', id: m.id, usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.ledger.trackedCount, residentKb: residentKb(),
-      heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])) } satisfies SoakMemory);
+      heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
+      heapSpacesUsed: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])) } satisfies SoakMemory);
   } else if (m?.type === 'mint') {
     void mint(m.count).then((minted) => process.send!({ type: 'minted', id: m.id, tokens: minted } satisfies SoakMinted));
   }

@@ -258,6 +258,7 @@ async function report(label = '') {
   log(`[${elapsedS().toFixed(0).padStart(5)} s] rss ${mb(m.usage.rss).padStart(9)}, heap ${mb(m.usage.heapUsed).padStart(8)} of ${mb(m.usage.heapTotal)} (+external ${mb(m.usage.external)})${m.residentKb ? `, anon ${mb(m.residentKb.anonymous * 1024)} + file ${mb(m.residentKb.file * 1024)}` : ''}, ` +
     `open channels ${open.size} (server ${m.channels}, live tokens ${m.liveTokens}), logouts ${stats.logouts}, events received ${stats.eventsReceived}/${stats.eventsExpected}, ` +
     `lost ${stats.lost}${label ? `  ${label}` : ''}`);
+  if (process.env.SOAK_SPACES) log('        ' + Object.keys(m.heapSpaces).filter((k) => m.heapSpaces[k]! > 1 << 20).map((k) => `${k} ${mb(m.heapSpacesUsed[k]!)}/${mb(m.heapSpaces[k]!)}`).join(', '));
   return m;
 }
 

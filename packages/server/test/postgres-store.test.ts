@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { DEFAULT_ORG_SETTINGS, type AccessToken } from '../src/core/records.ts';
 import { MIGRATIONS } from '../src/store/postgres/migrations.ts';
-import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { CLUSTER_LOG_LOCK, PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { runStoreConformance } from './store-conformance.ts';
 import { postgresProblem, requireService, TEST_POSTGRES_URL } from './helpers/services.ts';
 
@@ -169,6 +169,34 @@ if (!skip) {
         }
         assert.equal((await a.listAudit('o', { kind: 'idle_timeout', limit: 1 })).total, 100, 'one audit entry per token');
       } finally {
+        await c.done();
+      }
+    });
+
+    test('an append still open holds a reader back: an entry committed after it is read only with it', async () => {
+      const c = await cluster();
+      const open = new pg.Client({ connectionString: c.url });
+      try {
+        const store = await c.open();
+        const start = await store.lastLogSeq();
+        await open.connect();
+        await open.query('BEGIN');
+        await open.query('SELECT pg_advisory_xact_lock_shared($1)', [CLUSTER_LOG_LOCK]);
+        const { rows: [held] } = await open.query("INSERT INTO cluster_log (at, kind, org_id) VALUES ($1, 'org_changed', 'o') RETURNING seq", [T0]);
+        const first = Number(held.seq);
+        const second = await store.appendChange({ kind: 'org_changed', orgId: 'o' }, T0 + 1);
+        assert.ok(second > first, 'the later append drew a higher seq and committed first');
+        const read = store.logAfter(start, 10);
+        for (let waited = 0; ; waited += 10) {
+          const { rows } = await admin.query('SELECT 1 FROM pg_locks WHERE locktype = $1 AND NOT granted', ['advisory']);
+          if (rows.length) break;
+          if (waited > 20_000) assert.fail('the reader never waited for the open append');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await open.query('COMMIT');
+        assert.deepEqual((await read).map((e) => e.seq), [first, second]);
+      } finally {
+        await open.end().catch(() => {});
         await c.done();
       }
     });

@@ -104,11 +104,14 @@ describe('RedisBus on a shared Redis', requireService('Redis', await redisProble
     const warningsBefore = logB.lines.filter((line) => line.level === 'warn').length;
     const malformed = [
       'not json {',
-      JSON.stringify({ from: 'node-x', event: { type: 'no.such.event', orgId: 'o' } }),
-      JSON.stringify({ from: 'node-x', event: { ...tokenRevoked('missing-at'), at: undefined } }),
-      JSON.stringify({ from: 'node-x', event: { ...tokenRevoked('bad-tokens'), tokens: [{ id: 'x' }] } }),
-      JSON.stringify({ from: 'node-x', event: { ...presenceChanged('bad-presence'), presence: 'Sleeping' } }),
-      JSON.stringify({ event: presenceChanged('no-from') }),
+      JSON.stringify({ from: 'node-x', events: [{ type: 'no.such.event', orgId: 'o' }] }),
+      JSON.stringify({ from: 'node-x', events: [{ ...tokenRevoked('missing-at'), at: undefined }] }),
+      JSON.stringify({ from: 'node-x', events: [{ ...tokenRevoked('bad-tokens'), tokens: [{ id: 'x' }] }] }),
+      JSON.stringify({ from: 'node-x', events: [{ ...presenceChanged('bad-presence'), presence: 'Sleeping' }] }),
+      JSON.stringify({ from: 'node-x', events: ['not an event'] }),
+      JSON.stringify({ from: 'node-x', events: Array.from({ length: 2001 }, () => presenceChanged('too-many')) }),
+      JSON.stringify({ from: 'node-x', event: presenceChanged('one-event-envelope') }),
+      JSON.stringify({ events: [presenceChanged('no-from')] }),
       JSON.stringify([1, 2, 3]),
     ];
     for (const message of malformed) await raw.publish(channel, message);
@@ -122,6 +125,29 @@ describe('RedisBus on a shared Redis', requireService('Redis', await redisProble
     for (const warning of warnings) assert.equal(warning.msg, 'Redis bus dropped a malformed message');
     const logged = JSON.stringify(logB.lines);
     assert.ok(!logged.includes('secret-token-hash') && !logged.includes('missing-at'), 'payloads never reach the log');
+  });
+
+  test('events published together travel as one message; a bad event in it is dropped, the others delivered', async () => {
+    const heardByB = heardBy(b);
+    const messages: string[] = [];
+    const listener = raw.duplicate();
+    try {
+      await listener.subscribe(channel);
+      listener.on('message', (_channel: string, message: string) => messages.push(message));
+      const labels = Array.from({ length: 20 }, (_, i) => `together-${i}`);
+      await Promise.all(labels.map((label) => a.publish(presenceChanged(label))));
+      await waitFor(() => heardByB.length === labels.length, 3_000, 'B hears every event published together');
+      assert.deepEqual(heardByB, labels);
+      assert.equal(messages.length, 1, 'one Redis message carried them');
+
+      const warningsBefore = logB.lines.filter((line) => line.level === 'warn').length;
+      await raw.publish(channel, JSON.stringify({ from: 'node-x', events: [presenceChanged('good-1'), { type: 'no.such.event' }, presenceChanged('good-2')] }));
+      await waitFor(() => heardByB.length === labels.length + 2, 3_000, 'B hears the good events of a mixed message');
+      assert.deepEqual(heardByB.slice(labels.length), ['good-1', 'good-2']);
+      assert.equal(logB.lines.filter((line) => line.level === 'warn').length - warningsBefore, 1);
+    } finally {
+      listener.disconnect();
+    }
   });
 
   test('a throwing handler does not keep the event from the other handlers', async () => {

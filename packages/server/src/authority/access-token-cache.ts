@@ -93,5 +93,5 @@ export class AccessTokenCache {
 
 /** The stored deadline is not carried: in memory it follows from last activity and the timeout (`idleDeadline`). */
 function live({ idleDeadlineAt: _stored, ...record }: AccessToken, idleTimeoutMs: number | null): LiveToken {
-  return { ...record, idleTimeoutMs, scheduledAt: null };
+  return { ...record, idleTimeoutMs, scheduledAt: null, requestsInWindow: 0, windowStartedAt: 0 };
 }

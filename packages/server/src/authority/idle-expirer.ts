@@ -94,23 +94,29 @@ export class IdleExpirer {
       else this.schedule(t);
     }
     if (due.length) await this.deps.flushActivity();
-    for (let i = 0; i < due.length; i += BATCH) {
-      try {
-        await this.#expire(due.slice(i, i + BATCH), now);
-      } catch (err) {
-        this.deps.log.error({ err }, 'idle expiry failed; retrying on the next sweep');
-        due.slice(i).forEach((t) => this.schedule(t));
-        return;
+    // A batch's announcements go out while the next batch commits: a backlog drains at the store's pace.
+    const announcing: Promise<void>[] = [];
+    try {
+      for (let i = 0; i < due.length; i += BATCH) {
+        try {
+          await this.#expire(due.slice(i, i + BATCH), now, announcing);
+        } catch (err) {
+          this.deps.log.error({ err }, 'idle expiry failed; retrying on the next sweep');
+          due.slice(i).forEach((t) => this.schedule(t));
+          return;
+        }
       }
+    } finally {
+      await Promise.all(announcing);
     }
   }
 
-  async #expire(batch: LiveToken[], now: number): Promise<void> {
+  /** Ends the batch in the store; returns once it has, its announcements added to `announcing`, under way. */
+  async #expire(batch: LiveToken[], now: number, announcing: Promise<void>[]): Promise<void> {
     const { store, announce } = this.deps;
     const items: IdleExpiry[] = batch.map((t) => ({ token: t, deadline: idleDeadline(t)! }));
     const expired = new Map((await store.expireIdleTokens(items, now)).map((e) => [e.id, e]));
-    // Announced together: on a cluster each is a bus message, and they pipeline on one connection.
-    const announced: Promise<void>[] = [];
+    // Announced together: on a cluster they travel in a few bus messages.
     const offline = new Set<string>(); // the store says so for each of a user's tokens; the user goes Offline once
     for (const item of items) {
       const t = item.token as LiveToken;
@@ -119,14 +125,13 @@ export class IdleExpirer {
         await this.#confirm(t, now);
         continue;
       }
-      announced.push(announce({
+      announcing.push(announce({
         orgId: t.orgId, userId: t.userId, reason: 'idle_timeout', initiatingClientId: null, at: now,
         tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }],
         userOffline: ended.userOffline && t.userId != null && !offline.has(t.userId) && !!offline.add(t.userId),
       }));
       this.onExpired(t, item.deadline, now);
     }
-    await Promise.all(announced);
   }
 
   /**

@@ -145,7 +145,10 @@ export class ClusterMembership implements Membership {
         n.nodeId !== this.nodeId && Math.max(n.appliedSeq, this.#acks.get(n.nodeId) ?? 0) < seq && now < n.leaseUntil + CLOCK_SKEW_MS);
       if (!waitingFor.length) return this.#pruneAcks();
       const lapse = Math.min(...waitingFor.map((n) => n.leaseUntil + CLOCK_SKEW_MS - now));
-      await this.#ackOrTimeout(Math.max(1, Math.min(POLL_MS, lapse)), () => waitingFor.every((n) => (this.#acks.get(n.nodeId) ?? 0) >= seq));
+      const acknowledged = () => waitingFor.every((n) => (this.#acks.get(n.nodeId) ?? 0) >= seq);
+      await this.#ackOrTimeout(Math.max(1, Math.min(POLL_MS, lapse)), acknowledged);
+      // Every node with a lease after the commit has applied it; a node joining later starts past it.
+      if (acknowledged()) return this.#pruneAcks();
     }
   }
 

@@ -20,6 +20,9 @@ const STARTUP_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 const PUBLISH_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 500;
+/** Events per Redis message this node sends; what it accepts allows some room for another version's choice. */
+const EVENTS_PER_MESSAGE = 500;
+const MAX_EVENTS_PER_MESSAGE = 2000;
 
 type EventHandler = (event: LockstepEvent) => void;
 type StateListener = (connected: boolean) => void;
@@ -44,6 +47,10 @@ export class RedisBus implements Bus {
   #connected = false;
   #lastError: string | undefined;
   #closing: Promise<void> | undefined;
+  #outgoing: LockstepEvent[] = [];
+  #sent: Settlement | null = null;
+  /** Starts every message this node sends, so its own echo is recognised without parsing it. */
+  readonly #ownPrefix: string;
 
   static async connect(url: string, opts: RedisBusOptions): Promise<RedisBus> {
     const bus = new RedisBus(url, opts);
@@ -59,6 +66,7 @@ export class RedisBus implements Bus {
   private constructor(url: string, opts: RedisBusOptions) {
     this.#nodeId = opts.nodeId;
     this.#channel = opts.channel ?? DEFAULT_CHANNEL;
+    this.#ownPrefix = JSON.stringify({ from: this.#nodeId }).slice(0, -1) + ',';
     this.#log = opts.log;
     this.#redisAddress = maskPassword(url);
 
@@ -74,6 +82,8 @@ export class RedisBus implements Bus {
       maxRetriesPerRequest: 0,
       commandTimeout: PUBLISH_TIMEOUT_MS,
       autoResendUnfulfilledCommands: false,
+      // Publishes of one turn of the event loop (an idle sweep's, concurrent logouts') leave in one write.
+      enableAutoPipelining: true,
     });
     // ioredis' autoResubscribe would restore the subscription too, but it reports `ready` before Redis has
     // acknowledged the SUBSCRIBE. Subscribing ourselves lets `connected` mean "events are reaching us".
@@ -102,15 +112,30 @@ export class RedisBus implements Bus {
     return () => void this.#stateListeners.delete(listener);
   }
 
-  /** Runs this process's handlers first, then resolves once Redis accepted the message; rejects within ~2 s when it can't. */
-  async publish(event: LockstepEvent): Promise<void> {
-    if (this.#closing) throw new Error('RedisBus is closed');
+  /**
+   * Runs this process's handlers first, then resolves once Redis accepted the message; rejects within ~2 s when it can't.
+   * Events published in the same synchronous stretch (an idle sweep's announcements) travel as one message.
+   */
+  publish(event: LockstepEvent): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error('RedisBus is closed'));
     for (const handler of this.#handlers) handler(event);
-    try {
-      await this.#publisher.publish(this.#channel, JSON.stringify({ from: this.#nodeId, event }));
-    } catch (err) {
-      throw new Error(`Redis bus publish failed: ${(err as Error).message}`, { cause: err });
+    if (!this.#outgoing.length) queueMicrotask(() => this.#send());
+    this.#outgoing.push(event);
+    return (this.#sent ??= settlement()).promise;
+  }
+
+  #send() {
+    const { resolve, reject } = this.#sent!;
+    const events = this.#outgoing.splice(0);
+    this.#sent = null;
+    const messages: string[] = [];
+    for (let i = 0; i < events.length; i += EVENTS_PER_MESSAGE) {
+      messages.push(JSON.stringify({ from: this.#nodeId, events: events.slice(i, i + EVENTS_PER_MESSAGE) }));
     }
+    Promise.all(messages.map((m) => this.#publisher.publish(this.#channel, m))).then(
+      () => resolve(),
+      (err: Error) => reject(new Error(`Redis bus publish failed: ${err.message}`, { cause: err })),
+    );
   }
 
   subscribe(handler: EventHandler): () => void {
@@ -141,19 +166,24 @@ export class RedisBus implements Bus {
   }
 
   #receive(message: string) {
+    if (message.startsWith(this.#ownPrefix)) return; // our own publish; local handlers already ran
     const parsed = parseEnvelope(message);
-    if ('problem' in parsed) {
-      // Never log the message itself: events carry token hashes.
-      this.#log?.warn({ channel: this.#channel, bytes: message.length, problem: parsed.problem }, 'Redis bus dropped a malformed message');
-      return;
-    }
-    if (parsed.from === this.#nodeId) return; // our own publish; local handlers already ran
-    for (const handler of this.#handlers) {
-      // A throw must not escape into ioredis' reply parsing, nor keep the event from the other handlers.
-      try {
-        handler(parsed.event);
-      } catch (err) {
-        this.#log?.warn({ eventType: parsed.event.type, error: (err as Error).message }, 'Redis bus handler threw');
+    // Never log the message itself: events carry token hashes.
+    const dropped = (problem: string) => this.#log?.warn({ channel: this.#channel, bytes: message.length, problem }, 'Redis bus dropped a malformed message');
+    if ('problem' in parsed) return dropped(parsed.problem);
+    if (parsed.from === this.#nodeId) return;
+    for (const event of parsed.events) {
+      if ('problem' in event) {
+        dropped(event.problem);
+        continue;
+      }
+      for (const handler of this.#handlers) {
+        // A throw must not escape into ioredis' reply parsing, nor keep the event from the other handlers.
+        try {
+          handler(event);
+        } catch (err) {
+          this.#log?.warn({ eventType: event.type, error: (err as Error).message }, 'Redis bus handler threw');
+        }
       }
     }
   }
@@ -201,6 +231,14 @@ export class RedisBus implements Bus {
   }
 }
 
+interface Settlement { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void }
+
+function settlement(): Settlement {
+  const s = {} as Settlement;
+  s.promise = new Promise<void>((resolve, reject) => Object.assign(s, { resolve, reject }));
+  return s;
+}
+
 function maskPassword(url: string): string {
   try {
     const parsed = new URL(url);
@@ -213,7 +251,7 @@ function maskPassword(url: string): string {
 
 // --- validating what arrives from Redis: it crosses a process boundary, so its shape is checked, not trusted ---
 
-type Envelope = { from: string; event: LockstepEvent };
+type Envelope = { from: string; events: (LockstepEvent | { problem: string })[] };
 type Fields = Record<string, unknown>;
 
 // A Record over the union makes the type checker flag a reason added to RevokeReason but not here.
@@ -266,9 +304,15 @@ function parseEnvelope(message: string): Envelope | { problem: string } {
   } catch {
     return { problem: 'not JSON' };
   }
-  if (!isObject(value) || !isString(value.from) || !isObject(value.event)) return { problem: 'not a { from, event } envelope' };
-  const { type } = value.event;
+  if (!isObject(value) || !isString(value.from) || !Array.isArray(value.events)) return { problem: 'not a { from, events } envelope' };
+  if (value.events.length > MAX_EVENTS_PER_MESSAGE) return { problem: `more than ${MAX_EVENTS_PER_MESSAGE} events` };
+  return { from: value.from, events: value.events.map(parseEvent) };
+}
+
+function parseEvent(event: unknown): LockstepEvent | { problem: string } {
+  if (!isObject(event)) return { problem: 'an event that is not an object' };
+  const { type } = event;
   if (!isString(type) || !Object.hasOwn(HAS_REQUIRED_FIELDS, type)) return { problem: 'unknown event type' };
-  if (!HAS_REQUIRED_FIELDS[type as LockstepEvent['type']](value.event)) return { problem: `${type} event with missing or invalid fields` };
-  return { from: value.from, event: value.event as LockstepEvent };
+  if (!HAS_REQUIRED_FIELDS[type as LockstepEvent['type']](event)) return { problem: `${type} event with missing or invalid fields` };
+  return event as LockstepEvent;
 }

@@ -7,6 +7,21 @@ export interface LiveToken extends Omit<AccessToken, 'idleDeadlineAt'> {
   idleTimeoutMs: number | null;
   /** When the idle expirer will next look at this token (its entry in the deadline heap), or null. */
   scheduledAt: number | null;
+  /** This node's count of the token's API requests in the current minute (requestBudget), and when that minute began. */
+  requestsInWindow: number;
+  windowStartedAt: number;
+}
+
+/**
+ * Spends one API request of the token's budget (`perMinute` a minute, fixed windows counted on the token:
+ * no lookup, no allocation). Returns 0 when the request may go ahead, else how long until the window resets.
+ */
+export function spendRequest(t: LiveToken, now: number, perMinute: number): number {
+  if (now - t.windowStartedAt >= 60_000) {
+    t.windowStartedAt = now;
+    t.requestsInWindow = 0;
+  }
+  return ++t.requestsInWindow <= perMinute ? 0 : t.windowStartedAt + 60_000 - now;
 }
 
 export type TokenVerdict =

@@ -113,7 +113,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
 
   await app.register(async function api(api) {
     api.addHook('onRequest', authenticate(a));
-    await limitRequestsPerToken(api);
+    limitRequestsPerToken(api, a.clock);
     api.addHook('onSend', refuseIfRevokedMeanwhile);
     tokenApiRoutes(api, a);
     userInfoRoutes(api, a);

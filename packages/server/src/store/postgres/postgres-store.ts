@@ -12,7 +12,7 @@ import {
   toClusterLogEntry, toGroup, toInteraction, toNodeLease, toOrg, toRefreshToken, toSigningKey, toSignInSession, toUser, toUserStatus,
   userColumns, userStatusColumns, type Columns,
 } from './rows.ts';
-import { asConflict, codeOf, insertMany, insertSql, liveAt, revokeScope, stampSql, updateSql, type Clause, type Db } from './sql.ts';
+import { asConflict, codeOf, insertMany, insertSql, noLiveToken, revokeScope, stampSql, updateSql, type Clause, type Db } from './sql.ts';
 
 /** deadlock_detected, serialization_failure: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -22,12 +22,10 @@ const CLOSE_WAIT_MS = 2_000;
 
 /**
  * Transaction-scoped advisory locks (any fixed numbers, other than the migrations' lock).
- * CLUSTER_LOG: every transaction appending to the cluster log takes it first, so seqs become visible in order
- * (an identity value is drawn at insert, not at commit: without turns, a reader could see seq 11 committed, move
- * past it, and never see 10 commit after it). Taking it before any row lock means no cycle can form through it, and
- * the idle sweeps, revocations and changes of all nodes see each other's effects whole (who is left live).
+ * CLUSTER_LOG: appends hold it shared, readers exclusively, so a reader never moves past a seq whose append is
+ * still open (an identity value is drawn at insert, not at commit: see lockClusterLog).
  */
-const CLUSTER_LOG_LOCK = 0x4c6f_636b_4c67;
+export const CLUSTER_LOG_LOCK = 0x4c6f_636b_4c67;
 const SIGNING_KEY_LOCK = 0x4c6f_636b_4b79;
 /** Idle sweeps of several nodes take turns, so each decides "left without a live token" seeing the others' ends. */
 const IDLE_SWEEP_LOCK = 0x4c6f_636b_4964;
@@ -356,12 +354,19 @@ export class PostgresStore implements Store {
 
   // ------------------------------------------------------------ the cluster log, node leases, channels
 
+  // Read under the cluster-log lock, exclusively (see lockClusterLog): no append is open meanwhile, so nothing below what is read can still appear.
   async lastLogSeq() {
-    const [r] = await this.#rows('SELECT coalesce(max(seq), 0) AS seq FROM cluster_log');
+    const { rows: [r] } = await this.#transaction((db) => db.query('SELECT coalesce(max(seq), 0) AS seq FROM cluster_log'), CLUSTER_LOG_LOCK);
     return num(r.seq);
   }
   async logAfter(seq: number, limit: number) {
-    return (await this.#rows('SELECT * FROM cluster_log WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit])).map(toClusterLogEntry);
+    const read = (db: Db) => db.query('SELECT * FROM cluster_log WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
+    // Entries numbered on from `seq` without a gap leave no open append among them: read so, appends never wait.
+    // A gap is an append still open (or rolled back): then read again under the lock, which waits for it.
+    const { rows } = await read(this.#pool);
+    const entries = rows.map(toClusterLogEntry);
+    if (entries.every((e, i) => e.seq === seq + 1 + i)) return entries;
+    return (await this.#transaction(read, CLUSTER_LOG_LOCK)).rows.map(toClusterLogEntry);
   }
   async appendChange(change: ClusterChange, at: number) {
     const userId = change.kind === 'user_changed' ? change.userId : null;
@@ -471,12 +476,12 @@ export class PostgresStore implements Store {
         [ended.map(({ row }) => row.grant_id), now]);
       // Decided after every token of the sweep ended: what is left live is what this sweep left.
       const { rows: sessionRows } = await db.query(`UPDATE sign_in_sessions s SET ended_at = $2
-          WHERE s.id = ANY($1) AND s.ended_at IS NULL AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.session_id = s.id AND ${liveAt('$2')})
+          WHERE s.id = ANY($1) AND s.ended_at IS NULL AND ${noLiveToken('t.session_id = s.id', '$2')}
           RETURNING s.id`,
       [ended.flatMap(({ row }) => (row.session_id == null ? [] : [row.session_id])), now]);
       const users = ended.filter(({ row }) => row.user_id != null).map(({ row }) => row);
       const { rows: offlineRows } = await db.query(`SELECT DISTINCT u.org_id, u.user_id FROM unnest($1::text[], $2::text[]) AS u(org_id, user_id)
-          WHERE NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.org_id = u.org_id AND t.user_id = u.user_id AND ${liveAt('$3')})`,
+          WHERE ${noLiveToken('t.org_id = u.org_id AND t.user_id = u.user_id', '$3')}`,
       [users.map((r) => r.org_id), users.map((r) => r.user_id), now]);
       await setOffline(db, offlineRows.map((r) => ({ orgId: r.org_id, userId: r.user_id })), now);
 
@@ -589,17 +594,17 @@ export class PostgresStore implements Store {
   }
 }
 
-/** Appends a token_ended entry per hash, in order; returns the last seq (0: none). Only inside a transaction holding CLUSTER_LOG_LOCK. */
 /**
- * Cluster-log entries must become visible in seq order, or a reader could pass a seq whose transaction has not
- * committed yet. Appends take this lock as the transaction's last step: seqs are then drawn in commit order,
- * and the lock is held only for the append and the commit (nothing after it waits on a row).
+ * Appends draw seqs as they go and may commit out of order, so a reader must never pass a seq whose transaction is
+ * still open. Each append holds this lock shared, from just before it draws its seqs to its commit; appends never
+ * wait for each other (their commits share WAL flushes). A reader holds it exclusively while it reads: every seq
+ * drawn before is then committed or rolled back, and none is drawn meanwhile.
  */
 async function lockClusterLog(db: pg.PoolClient): Promise<void> {
-  await db.query('SELECT pg_advisory_xact_lock($1)', [CLUSTER_LOG_LOCK]);
+  await db.query('SELECT pg_advisory_xact_lock_shared($1)', [CLUSTER_LOG_LOCK]);
 }
 
-/** Appends the ended tokens to the cluster log; must be the transaction's last statement (see lockClusterLog). */
+/** Appends the ended tokens to the cluster log, late in the transaction: the shared lock it takes is held to the commit (see lockClusterLog). */
 async function logTokensEnded(db: pg.PoolClient, hashes: string[], at: number, reason: RevokeReason): Promise<number> {
   if (!hashes.length) return 0;
   await lockClusterLog(db);

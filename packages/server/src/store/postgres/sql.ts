@@ -26,8 +26,16 @@ export function revokeScope(s: RevokeSelection): { access: Clause; refresh?: Cla
 }
 
 /** An access token (table alias `t`) still usable at `now`: not revoked, not expired, not past a stored idle deadline. */
-export const liveAt = (now: string) =>
+const liveAt = (now: string) =>
   `t.revoked_at IS NULL AND t.expires_at > ${now} AND (t.idle_deadline_at IS NULL OR t.idle_deadline_at > ${now})`;
+
+/**
+ * True when no access token matching `match` (on `t`) is live at `now`. Written as a correlated subquery with a
+ * LIMIT rather than NOT EXISTS: the planner cannot turn it into an anti join, so it probes the index once per
+ * outer row even when the table's statistics are stale (right after a bulk load an anti join scans every token).
+ */
+export const noLiveToken = (match: string, now: string) =>
+  `(SELECT 1 FROM access_tokens t WHERE ${match} AND ${liveAt(now)} LIMIT 1) IS NULL`;
 
 /** `UPDATE table SET …` on the rows `clause` picks whose `live` column is still null; a row already stamped keeps its stamp. */
 export function stampSql(table: string, live: string, clause: Clause, set: Columns, returning: string): [string, unknown[]] {
