@@ -88,7 +88,7 @@ function residentKb(): SoakMemory['residentKb'] {
 
 process.on('message', (m: SoakRequest) => {
   if (m?.type === 'memory') {
-    for (let i = 0; i < 3; i++) globalThis.gc?.();
+    if (!process.env.SOAK_NO_GC) for (let i = 0; i < 3; i++) globalThis.gc?.();
     process.send!({ type: 'memory', id: m.id, usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.ledger.trackedCount, residentKb: residentKb(),
       heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
       heapSpacesUsed: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])) } satisfies SoakMemory);

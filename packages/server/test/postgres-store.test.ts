@@ -173,30 +173,69 @@ if (!skip) {
       }
     });
 
+    /** A cluster-log append left open on a connection of its own (`done` commits or rolls it back), and one committed after it. */
+    async function openAppendAndOneAfter(url: string, store: PostgresStore) {
+      const open = new pg.Client({ connectionString: url });
+      await open.connect();
+      await open.query('BEGIN');
+      await open.query('SELECT pg_advisory_xact_lock_shared($1)', [CLUSTER_LOG_LOCK]);
+      const { rows: [held] } = await open.query("INSERT INTO cluster_log (at, kind, org_id) VALUES ($1, 'org_changed', 'o') RETURNING seq", [T0]);
+      const first = Number(held.seq);
+      const second = await store.appendChange({ kind: 'org_changed', orgId: 'o' }, T0 + 1);
+      assert.ok(second > first, 'the later append drew a higher seq and committed first');
+      const done = async (how: 'COMMIT' | 'ROLLBACK') => {
+        await open.query(how);
+        await open.end();
+      };
+      return { first, second, done, end: () => open.end().catch(() => {}) };
+    }
+
     test('an append still open holds a reader back: an entry committed after it is read only with it', async () => {
       const c = await cluster();
-      const open = new pg.Client({ connectionString: c.url });
+      let held: Awaited<ReturnType<typeof openAppendAndOneAfter>> | undefined;
       try {
         const store = await c.open();
         const start = await store.lastLogSeq();
-        await open.connect();
-        await open.query('BEGIN');
-        await open.query('SELECT pg_advisory_xact_lock_shared($1)', [CLUSTER_LOG_LOCK]);
-        const { rows: [held] } = await open.query("INSERT INTO cluster_log (at, kind, org_id) VALUES ($1, 'org_changed', 'o') RETURNING seq", [T0]);
-        const first = Number(held.seq);
-        const second = await store.appendChange({ kind: 'org_changed', orgId: 'o' }, T0 + 1);
-        assert.ok(second > first, 'the later append drew a higher seq and committed first');
-        const read = store.logAfter(start, 10);
-        for (let waited = 0; ; waited += 10) {
-          const { rows } = await admin.query('SELECT 1 FROM pg_locks WHERE locktype = $1 AND NOT granted', ['advisory']);
-          if (rows.length) break;
-          if (waited > 20_000) assert.fail('the reader never waited for the open append');
-          await new Promise((r) => setTimeout(r, 10));
+        held = await openAppendAndOneAfter(c.url, store);
+        assert.deepEqual(await store.logAfter(start, 10), [], 'nothing past the open append');
+        // A reader stopped at the gap long enough reads across it under the lock, which waits for the open append.
+        for (const deadline = Date.now() + 20_000; ;) {
+          const read = store.logAfter(start, 10);
+          let waiting = false;
+          while (!waiting) {
+            const settled = await Promise.race([read.then(() => true), new Promise((r) => setTimeout(() => r(false), 10))]);
+            if (settled) break;
+            waiting = (await admin.query('SELECT 1 FROM pg_locks WHERE locktype = $1 AND NOT granted', ['advisory'])).rows.length > 0;
+          }
+          if (waiting) {
+            await held.done('COMMIT');
+            assert.deepEqual((await read).map((e) => e.seq), [held.first, held.second]);
+            break;
+          }
+          assert.deepEqual(await read, [], 'still nothing past the open append');
+          assert.ok(Date.now() < deadline, 'the reader never read across the gap under the lock');
         }
-        await open.query('COMMIT');
-        assert.deepEqual((await read).map((e) => e.seq), [first, second]);
       } finally {
-        await open.end().catch(() => {});
+        await held?.end();
+        await c.done();
+      }
+    });
+
+    test('an append rolled back leaves a gap that readers pass once it has lasted', async () => {
+      const c = await cluster();
+      let held: Awaited<ReturnType<typeof openAppendAndOneAfter>> | undefined;
+      try {
+        const store = await c.open();
+        const start = await store.lastLogSeq();
+        held = await openAppendAndOneAfter(c.url, store);
+        await held.done('ROLLBACK');
+        let read: number[] = [];
+        for (const deadline = Date.now() + 20_000; !read.length && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+          read = (await store.logAfter(start, 10)).map((e) => e.seq);
+        }
+        assert.deepEqual(read, [held.second]);
+      } finally {
+        await held?.end();
         await c.done();
       }
     });

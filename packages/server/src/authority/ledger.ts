@@ -175,12 +175,14 @@ export class TokenLedger {
         },
       };
     });
-    await this.#announce({
+    // Announced and propagated at once: the events and the log notice leave together, in one bus message.
+    const announced = this.#announce({
       ...ctx, at: now, tokens: revoked.accessTokens.map((t) => ({ id: t.id, hash: t.hash, clientId: t.clientId })),
       userOffline: USER_WIDE.has(ctx.reason),
     });
+    const propagated = this.deps.membership.propagate(revoked.logSeq);
     this.deps.onBackchannelQueued?.();
-    await this.deps.membership.propagate(revoked.logSeq);
+    await Promise.all([announced, propagated]);
     return revoked;
   }
 
@@ -218,14 +220,16 @@ export class TokenLedger {
     // The ending is committed and in the cluster log; a bus that is down only delays other nodes' channels (they
     // close them as they apply the log), so its failure is logged, not the caller's.
     const publish = (e: LockstepEvent) => bus.publish(e).catch((err) => log.warn({ err, event: e.type }, 'bus publish failed; other nodes learn of it from the cluster log'));
+    const sent: Promise<void>[] = [];
     if (r.tokens.length) {
-      await publish({
+      sent.push(publish({
         type: 'token.revoked', orgId: r.orgId, userId: r.userId, reason: r.reason, initiatingClientId: r.initiatingClientId, at: r.at, tokens: r.tokens,
-      });
+      }));
     }
     if (r.userOffline && r.userId) {
-      await publish({ type: 'presence.changed', orgId: r.orgId, userId: r.userId, presence: 'Offline', routingStatus: 'OFF_QUEUE', at: r.at });
+      sent.push(publish({ type: 'presence.changed', orgId: r.orgId, userId: r.userId, presence: 'Offline', routingStatus: 'OFF_QUEUE', at: r.at }));
     }
+    await Promise.all(sent);
   }
 
   /** Expires every token due now; callers that must not see a stale sign-in session await it. */

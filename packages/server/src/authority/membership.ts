@@ -11,6 +11,8 @@ const CLOCK_SKEW_MS = 250;
 /** A revoker re-reads the lease rows this often while it waits (acknowledgements over the bus wake it sooner). */
 const POLL_MS = 100;
 const LOG_BATCH = 1000;
+/** A node told of an entry it cannot read yet (an append below it still open) reads again this often. */
+const CHASE_MS = 10;
 
 /**
  * How this node stands with the others. A change is "propagated" once every node that could still
@@ -62,6 +64,7 @@ export class ClusterMembership implements Membership {
   readonly #acks = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
   #unsubscribe: () => void = () => {};
+  #announcing = false;
 
   constructor(
     readonly nodeId: string,
@@ -136,7 +139,10 @@ export class ClusterMembership implements Membership {
 
   async propagate(seq: number): Promise<void> {
     if (seq <= 0) return;
-    await this.bus.publish({ type: 'cluster.log', seq }).catch(() => {
+    this.#announcing = true; // the bus runs this node's own handlers inside publish
+    const published = this.bus.publish({ type: 'cluster.log', seq });
+    this.#announcing = false;
+    await published.catch(() => {
       // The bus is down: the others apply the log at their next renewal, which the wait below sees in their rows.
     });
     for (;;) {
@@ -170,11 +176,23 @@ export class ClusterMembership implements Membership {
     });
   }
 
+  /**
+   * Applies the log until `seq` (committed, announced by its writer) is applied, acknowledging each pass: an append
+   * still open below it holds the reading back, and its own announcement may have come and gone meanwhile.
+   */
+  async #chase(seq: number, until: number): Promise<void> {
+    for (;;) {
+      if (seq > this.#applied) await this.catchUp();
+      await this.bus.publish({ type: 'cluster.applied', nodeId: this.nodeId, seq: this.#applied });
+      if (seq <= this.#applied || !this.#timer || this.now() >= until) return;
+      await new Promise((r) => setTimeout(r, CHASE_MS));
+    }
+  }
+
   #onEvent(e: LockstepEvent): void {
     if (e.type === 'cluster.log') {
-      // Acknowledged once applied; the lease row follows at the next renewal (the revoker waits on either).
-      void (e.seq > this.#applied ? this.catchUp() : Promise.resolve())
-        .then(() => this.bus.publish({ type: 'cluster.applied', nodeId: this.nodeId, seq: this.#applied }))
+      if (this.#announcing) return; // this node's own append: applied here already
+      void this.#chase(e.seq, this.now() + LEASE_MS)
         .catch((err) => this.deps.log.warn({ err }, 'applying the cluster log failed; retrying at the next renewal'));
     } else if (e.type === 'cluster.applied' && e.nodeId !== this.nodeId) {
       if (e.seq > (this.#acks.get(e.nodeId) ?? 0)) this.#acks.set(e.nodeId, e.seq);

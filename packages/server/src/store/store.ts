@@ -92,7 +92,8 @@ export interface Store {
   lastLogSeq(): Promise<number>;
   /**
    * Cluster-log entries after `seq`, oldest first: every access token ended by `revoke` or `expireIdleTokens`
-   * (token_ended) and every appended change, in commit order. No entry appears after one with a higher seq later.
+   * (token_ended) and every appended change, in commit order. No entry appears after one with a higher seq later:
+   * an append still open holds back the entries after it (fewer, or none, are returned until it commits).
    */
   logAfter(seq: number, limit: number): Promise<ClusterLogEntry[]>;
   /** Appends a change to the cluster log; returns its sequence number. */

@@ -10,9 +10,9 @@ import {
   accessTokenColumns, auditColumns, authCodeColumns, channelColumns, clientColumns, groupColumns, interactionColumns, num, outboxColumns,
   refreshTokenColumns, signInSessionColumns, toAccessToken, toAudit, toAuthCode, toBackchannelLogout, toChannel, toClient,
   toClusterLogEntry, toGroup, toInteraction, toNodeLease, toOrg, toRefreshToken, toSigningKey, toSignInSession, toUser, toUserStatus,
-  userColumns, userStatusColumns, type Columns,
+  userColumns, userStatusColumns, type Columns, type Row,
 } from './rows.ts';
-import { asConflict, codeOf, insertMany, insertSql, noLiveToken, revokeScope, stampSql, updateSql, type Clause, type Db } from './sql.ts';
+import { asConflict, codeOf, insertMany, insertManySql, insertSql, noLiveToken, revokeScope, stampSql, together, updateSql, type Clause, type Db, type Statement } from './sql.ts';
 
 /** deadlock_detected, serialization_failure: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -22,10 +22,14 @@ const CLOSE_WAIT_MS = 2_000;
 
 /**
  * Transaction-scoped advisory locks (any fixed numbers, other than the migrations' lock).
- * CLUSTER_LOG: appends hold it shared, readers exclusively, so a reader never moves past a seq whose append is
- * still open (an identity value is drawn at insert, not at commit: see lockClusterLog).
+ * CLUSTER_LOG: cluster-log appends draw seqs as they go and may commit out of order, so a reader must never pass a
+ * seq whose transaction is still open. Each append holds this lock shared, from just before it draws its seqs to
+ * its commit; appends never wait for each other (their commits share WAL flushes). A reader that finds a gap it
+ * cannot wait out holds it exclusively while it reads: every seq drawn before is then committed or rolled back.
  */
 export const CLUSTER_LOG_LOCK = 0x4c6f_636b_4c67;
+/** How long a reader stays stopped at a cluster-log gap before it reads across it under the lock (see logAfter). */
+const GAP_WAIT_MS = 100;
 const SIGNING_KEY_LOCK = 0x4c6f_636b_4b79;
 /** Idle sweeps of several nodes take turns, so each decides "left without a live token" seeing the others' ends. */
 const IDLE_SWEEP_LOCK = 0x4c6f_636b_4964;
@@ -43,6 +47,8 @@ export interface PostgresStoreOptions {
 /** PostgreSQL through a node-postgres pool, for several Lockstep nodes sharing one database. */
 export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
+  /** The cluster-log gap the last read stopped at, and since when (see logAfter). */
+  #gap: { seq: number; since: number } | null = null;
   #closed = false;
 
   private constructor(url: string, opts: PostgresStoreOptions) {
@@ -354,7 +360,7 @@ export class PostgresStore implements Store {
 
   // ------------------------------------------------------------ the cluster log, node leases, channels
 
-  // Read under the cluster-log lock, exclusively (see lockClusterLog): no append is open meanwhile, so nothing below what is read can still appear.
+  // Read under the cluster-log lock, exclusively (see CLUSTER_LOG_LOCK): no append is open meanwhile, so nothing below what is read can still appear.
   async lastLogSeq() {
     const { rows: [r] } = await this.#transaction((db) => db.query('SELECT coalesce(max(seq), 0) AS seq FROM cluster_log'), CLUSTER_LOG_LOCK);
     return num(r.seq);
@@ -362,20 +368,27 @@ export class PostgresStore implements Store {
   async logAfter(seq: number, limit: number) {
     const read = (db: Db) => db.query('SELECT * FROM cluster_log WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
     // Entries numbered on from `seq` without a gap leave no open append among them: read so, appends never wait.
-    // A gap is an append still open (or rolled back): then read again under the lock, which waits for it.
-    const { rows } = await read(this.#pool);
-    const entries = rows.map(toClusterLogEntry);
-    if (entries.every((e, i) => e.seq === seq + 1 + i)) return entries;
+    const entries = (await read(this.#pool)).rows.map(toClusterLogEntry);
+    let run = 0;
+    while (run < entries.length && entries[run]!.seq === seq + 1 + run) run++;
+    if (run === entries.length) return entries;
+    // A gap: an append still open, which announces itself once committed, or one rolled back, which never fills.
+    // Read up to it; a gap that stops all progress for GAP_WAIT_MS is read across under the lock (waiting for any open append).
+    const gapAt = seq + 1 + run;
+    if (run) return entries.slice(0, run);
+    const now = Date.now();
+    if (this.#gap?.seq !== gapAt) this.#gap = { seq: gapAt, since: now };
+    if (now - this.#gap.since < GAP_WAIT_MS) return [];
+    this.#gap = null;
     return (await this.#transaction(read, CLUSTER_LOG_LOCK)).rows.map(toClusterLogEntry);
   }
   async appendChange(change: ClusterChange, at: number) {
     const userId = change.kind === 'user_changed' ? change.userId : null;
-    return this.#transaction(async (db) => {
-      await lockClusterLog(db);
-      const { rows: [r] } = await db.query('INSERT INTO cluster_log (at, kind, org_id, user_id) VALUES ($1, $2, $3, $4) RETURNING seq',
-        [at, change.kind, change.orgId, userId]);
-      return num(r.seq);
-    });
+    // One statement, its own transaction: the lock (see logEndedSql) is held until it commits.
+    const [r] = await this.#rows(`INSERT INTO cluster_log (at, kind, org_id, user_id)
+        SELECT $1, $2, $3, $4 FROM (SELECT pg_advisory_xact_lock_shared($5)) AS lock RETURNING seq`,
+    [at, change.kind, change.orgId, userId, CLUSTER_LOG_LOCK]);
+    return num(r.seq);
   }
 
   async renewNodeLease(n: NodeLease) {
@@ -413,46 +426,27 @@ export class PostgresStore implements Store {
   ): Promise<RevokedSet> {
     const scope = revokeScope(selection);
     return this.#transaction(async (db) => {
-      const stamped = async (table: string, live: string, clause: Clause | undefined, set: Columns, returning = 'id') =>
-        clause ? (await db.query(...stampSql(table, live, clause, set, returning))).rows : [];
-      const accessRows = await stamped('access_tokens', 'revoked_at', scope.access, { revoked_at: now, revoke_reason: reason }, ENDED_TOKEN);
+      // Two statements: the stamps (with what `extras` may ask for, read beforehand: it is synchronous), then the
+      // audit entry, Offline status, outbox rows and cluster-log entries.
+      const { rows: [r] } = await run(db, stampsSql(scope, now, reason));
+      const accessRows = r.access as Row[];
       const revoked: RevokedSet = {
-        accessTokens: accessRows.map((r) => ({
-          id: r.id, hash: r.hash, orgId: r.org_id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id, grantId: r.grant_id,
+        accessTokens: accessRows.map((t) => ({
+          id: t.id, hash: t.hash, orgId: t.org_id, userId: t.user_id, clientId: t.client_id, sessionId: t.session_id, grantId: t.grant_id,
         })),
-        refreshTokenIds: (await stamped('refresh_tokens', 'revoked_at', scope.refresh, { revoked_at: now })).map((r) => r.id),
-        signInSessionIds: (await stamped('sign_in_sessions', 'ended_at', scope.sessions, { ended_at: now })).map((r) => r.id),
+        refreshTokenIds: r.refresh as string[],
+        signInSessionIds: r.sessions as string[],
         logSeq: 0,
       };
-      if (extras) {
-        // `extras` is synchronous, so what it may ask for is read beforehand, inside this transaction.
-        const ties = await this.#clientSessions(db, revoked);
-        await this.#applyExtras(db, extras(revoked, () => [...ties]), now);
-      }
-      revoked.logSeq = await logTokensEnded(db, accessRows.map((r) => r.hash as string), now, reason);
+      const x = extras?.(revoked, () => clientSessions(revoked, r.ties as Row[])) ?? {};
+      const { rows } = await run(db, together([
+        ['audit', x.audit ? insertManySql('audit_log', [auditColumns(x.audit)]) : null],
+        ['offline', x.setUserOffline ? setOfflineSql([x.setUserOffline], now) : null],
+        ['outbox', insertManySql('backchannel_outbox', (x.outbox ?? []).map(outboxColumns))],
+      ], logEndedSql(accessRows.map((t) => t.hash as string), now, reason)));
+      revoked.logSeq = lastSeq(rows);
       return revoked;
     });
-  }
-
-  /** See Store.revoke: the (client, session) pairs of the revoked tokens and of every token issued through an ended sign-in session. */
-  async #clientSessions(db: pg.PoolClient, revoked: RevokedSet): Promise<ClientSession[]> {
-    const pairs = new Map<string, ClientSession>();
-    const add = (clientId: string, sessionId: string | null) => pairs.set(JSON.stringify([clientId, sessionId]), { clientId, sessionId });
-    for (const t of revoked.accessTokens) add(t.clientId, t.sessionId);
-    if (revoked.refreshTokenIds.length || revoked.signInSessionIds.length) {
-      const { rows } = await db.query(`
-        SELECT client_id, session_id FROM refresh_tokens WHERE id = ANY($1)
-        UNION SELECT client_id, session_id FROM access_tokens WHERE session_id = ANY($2)`,
-      [revoked.refreshTokenIds, revoked.signInSessionIds]);
-      for (const r of rows) add(r.client_id, r.session_id);
-    }
-    return [...pairs.values()];
-  }
-
-  async #applyExtras(db: pg.PoolClient, x: RevokeExtras, now: number) {
-    if (x.audit) await insertAudit(db, [x.audit]);
-    if (x.setUserOffline) await setOffline(db, [x.setUserOffline], now);
-    await insertMany(db, 'backchannel_outbox', (x.outbox ?? []).map(outboxColumns));
   }
 
   async expireIdleTokens(batch: IdleExpiry[], now: number): Promise<IdleExpired[]> {
@@ -594,23 +588,59 @@ export class PostgresStore implements Store {
   }
 }
 
+
 /**
- * Appends draw seqs as they go and may commit out of order, so a reader must never pass a seq whose transaction is
- * still open. Each append holds this lock shared, from just before it draws its seqs to its commit; appends never
- * wait for each other (their commits share WAL flushes). A reader holds it exclusively while it reads: every seq
- * drawn before is then committed or rolled back, and none is drawn meanwhile.
+ * Appends a token_ended entry per hash, in order, late in the transaction (the shared lock it takes first is held
+ * to the commit: see CLUSTER_LOG_LOCK). The lock is a one-row subquery joined to the hashes, so it is taken before
+ * the first row draws its seq.
  */
-async function lockClusterLog(db: pg.PoolClient): Promise<void> {
-  await db.query('SELECT pg_advisory_xact_lock_shared($1)', [CLUSTER_LOG_LOCK]);
+function logEndedSql(hashes: string[], at: number, reason: RevokeReason): Statement {
+  return {
+    sql: `INSERT INTO cluster_log (at, kind, token_hash, reason)
+      SELECT $2::bigint, 'token_ended', h.hash, $3::text FROM (SELECT pg_advisory_xact_lock_shared($4)) AS lock, unnest($1::text[]) WITH ORDINALITY AS h(hash, n)
+      ORDER BY h.n RETURNING seq`,
+    params: [hashes, at, reason, CLUSTER_LOG_LOCK],
+  };
 }
 
-/** Appends the ended tokens to the cluster log, late in the transaction: the shared lock it takes is held to the commit (see lockClusterLog). */
+const lastSeq = (rows: Row[]) => rows.reduce((last, r) => Math.max(last, num(r.seq)), 0);
+const run = (db: Db, st: Statement) => db.query(st.sql, st.params);
+
+/** Appends the ended tokens to the cluster log; returns the last seq (0: none). */
 async function logTokensEnded(db: pg.PoolClient, hashes: string[], at: number, reason: RevokeReason): Promise<number> {
-  if (!hashes.length) return 0;
-  await lockClusterLog(db);
-  const { rows } = await db.query(`INSERT INTO cluster_log (at, kind, token_hash, reason)
-      SELECT $2::bigint, 'token_ended', hash, $3::text FROM unnest($1::text[]) WITH ORDINALITY AS h(hash, n) ORDER BY n RETURNING seq`, [hashes, at, reason]);
-  return rows.reduce((last, r) => Math.max(last, num(r.seq)), 0);
+  return hashes.length ? lastSeq((await run(db, logEndedSql(hashes, at, reason))).rows) : 0;
+}
+
+/**
+ * The three stamps of a revocation in one statement: the access tokens ended (ENDED_TOKEN columns), the refresh
+ * token and sign-in session ids, and the (client, session) pairs of the refresh tokens and of every access token
+ * issued through an ended session (read as before the statement: session ids do not change).
+ */
+function stampsSql(scope: ReturnType<typeof revokeScope>, now: number, reason: RevokeReason): Statement {
+  const stamp = (table: string, live: string, clause: Clause | undefined, set: Columns, returning: string) =>
+    clause ? stampSql(table, live, clause, set, returning) : null;
+  const none = (column: string) => ({ sql: `SELECT NULL::text AS ${column} WHERE false`, params: [] });
+  return together([
+    ['a', stamp('access_tokens', 'revoked_at', scope.access, { revoked_at: now, revoke_reason: reason }, ENDED_TOKEN)],
+    ['r', stamp('refresh_tokens', 'revoked_at', scope.refresh, { revoked_at: now }, 'id, client_id, session_id') ?? { sql: 'SELECT NULL::text AS id, NULL::text AS client_id, NULL::text AS session_id WHERE false', params: [] }],
+    ['s', stamp('sign_in_sessions', 'ended_at', scope.sessions, { ended_at: now }, 'id') ?? none('id')],
+  ], {
+    sql: `SELECT (SELECT coalesce(json_agg(a), '[]') FROM a) AS access,
+        (SELECT coalesce(json_agg(r.id), '[]') FROM r) AS refresh,
+        (SELECT coalesce(json_agg(s.id), '[]') FROM s) AS sessions,
+        (SELECT coalesce(json_agg(t), '[]') FROM (SELECT client_id, session_id FROM r
+          UNION SELECT client_id, session_id FROM access_tokens WHERE session_id IN (SELECT id FROM s)) AS t) AS ties`,
+    params: [],
+  });
+}
+
+/** See Store.revoke: the (client, session) pairs of the revoked tokens and of the rows `stampsSql` tied to them. */
+function clientSessions(revoked: Omit<RevokedSet, 'logSeq'>, ties: Row[]): ClientSession[] {
+  const pairs = new Map<string, ClientSession>();
+  const add = (clientId: string, sessionId: string | null) => pairs.set(JSON.stringify([clientId, sessionId]), { clientId, sessionId });
+  for (const t of revoked.accessTokens) add(t.clientId, t.sessionId);
+  for (const t of ties) add(t.client_id, t.session_id);
+  return [...pairs.values()];
 }
 
 /** In the order given, so entries of one moment list newest-appended first. */
@@ -618,11 +648,16 @@ function insertAudit(db: Db, entries: Omit<AuditEntry, 'id'>[]) {
   return insertMany(db, 'audit_log', entries.map(auditColumns));
 }
 
-async function setOffline(db: Db, users: { orgId: string; userId: string }[], now: number) {
-  if (!users.length) return;
-  await db.query(`INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at)
+function setOfflineSql(users: { orgId: string; userId: string }[], now: number): Statement {
+  return {
+    sql: `INSERT INTO user_status (user_id, org_id, presence, presence_at, routing_status, routing_at)
       SELECT DISTINCT ON (user_id) user_id, org_id, 'Offline', $3::bigint, 'OFF_QUEUE', $3::bigint FROM unnest($1::text[], $2::text[]) AS u(user_id, org_id)
       ON CONFLICT (user_id) DO UPDATE SET presence = 'Offline', presence_at = excluded.presence_at, routing_status = 'OFF_QUEUE',
         routing_at = excluded.routing_at`,
-  [users.map((u) => u.userId), users.map((u) => u.orgId), now]);
+    params: [users.map((u) => u.userId), users.map((u) => u.orgId), now],
+  };
+}
+
+async function setOffline(db: Db, users: { orgId: string; userId: string }[], now: number) {
+  if (users.length) await run(db, setOfflineSql(users, now));
 }

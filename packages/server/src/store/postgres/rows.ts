@@ -8,7 +8,7 @@ import type {
  * node-postgres as text and become numbers here; JSONB comes back parsed. JSONB parameters are
  * passed as JSON text: node-postgres would send a JS array as a PostgreSQL array literal.
  */
-type Row = any;
+export type Row = any;
 export type Columns = Record<string, unknown>;
 
 const json = JSON.stringify;
