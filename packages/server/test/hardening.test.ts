@@ -73,6 +73,17 @@ describe('hardening', () => {
     assert.equal((await fetch(`${s.server.url}/healthz`)).status, 200, 'and the s.server still answers');
   });
 
+  test('a request the HTTP parser refuses gets its status without a body, so a HEAD answer stays well framed', async () => {
+    const host = new URL(s.server.url).host;
+    const huge = `HEAD /api/v2/users/me HTTP/1.1\r\nHost: ${host}\r\nX-Filler: ${'x'.repeat(24_000)}\r\n\r\n`;
+    for (const [request, status] of [[huge, '431 Request Header Fields Too Large'], ['HEAD /healthz HTTP/1.1\r\nHost: \u0001\u0002\r\nBad Header\r\n\r\n', '400 Bad Request']] as const) {
+      const answer = await rawExchange(s.server.url, request);
+      assert.ok(answer.startsWith(`HTTP/1.1 ${status}\r\n`), answer.slice(0, 80));
+      assert.match(answer, /\r\ncontent-length: 0\r\n/i);
+      assert.ok(answer.endsWith('\r\n\r\n'), `nothing after the headers: ${JSON.stringify(answer.slice(answer.indexOf('\r\n\r\n') + 4))}`);
+    }
+  });
+
   test('excluded-path patterns match in linear time: a pattern with many stars does not stall the server', async () => {
     const admin = await automationToken(s.server.url, DEMO_SECRET);
     const stars = `/api/v2/groups/${'a*'.repeat(40)}b`;

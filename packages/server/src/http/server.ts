@@ -23,6 +23,7 @@ import { authenticate, refuseIfRevokedMeanwhile, requireRole } from './auth-guar
 import { demoRoutes } from './demo-routes.ts';
 import { webRoutes } from './web-routes.ts';
 import { answerFrameworkError, installErrorHandlers } from './error-handler.ts';
+import { answerClientError } from './client-errors.ts';
 import { registerCors } from './cors.ts';
 import { authorizeRoutes } from './oauth/authorize.ts';
 import { userInfoRoutes } from './oauth/userinfo.ts';
@@ -63,6 +64,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     ...(tls ? { https: tls } : {}),
     loggerInstance: a.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    clientErrorHandler: answerClientError,
     logController: new LogController({ disableRequestLogging: a.log.level !== 'debug' && a.log.level !== 'trace' }),
     // No child logger per request (a measurable share of the hot path); errors carry reqId explicitly.
     childLoggerFactory: (logger) => logger,
