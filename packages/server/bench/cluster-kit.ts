@@ -1,10 +1,9 @@
 // Parent-side helpers of the cluster benchmark: a database of its own, cluster nodes in child processes, small statistics.
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+// The tests' helpers for services: the bench needs the same database and port handling.
+import { freePort, freshPostgresDatabase } from '../test/helpers/services.ts';
 import type { NodeMemory, NodeReady, NodeReply } from './cluster-node.ts';
 
 export const ADMIN_DATABASE_URL = process.env.LOCKSTEP_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -26,39 +25,8 @@ export function median(values: number[]): number {
 }
 
 /** A database created for this run; drop() ends any connection still open to it (PostgreSQL 13+). */
-export async function freshDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = `lockstep_bench_cluster_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client(ADMIN_DATABASE_URL);
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(), name,
-    drop: async () => {
-      const c = new pg.Client(ADMIN_DATABASE_URL);
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export const freshDatabase = () => freshPostgresDatabase(ADMIN_DATABASE_URL, { prefix: 'lockstep_bench_cluster' });
+export { freePort };
 
 export interface BenchNode {
   name: string;

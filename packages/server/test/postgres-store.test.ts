@@ -7,14 +7,14 @@
  * with CI=true, where that is a failure.
  */
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { DEFAULT_ORG_SETTINGS, type AccessToken } from '../src/core/records.ts';
 import { MIGRATIONS } from '../src/store/postgres/migrations.ts';
 import { CLUSTER_LOG_LOCK, PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { runStoreConformance } from './store-conformance.ts';
-import { postgresProblem, requireService, TEST_POSTGRES_URL } from './helpers/services.ts';
+import { freshPostgresDatabase, postgresProblem, requireService, TEST_POSTGRES_URL } from './helpers/services.ts';
 
 const ADMIN_URL = TEST_POSTGRES_URL;
 const T0 = Date.UTC(2030, 0, 1);
@@ -22,21 +22,8 @@ const MIN = 60_000;
 
 const admin = new pg.Pool({ connectionString: ADMIN_URL, max: 4 });
 
-interface FreshDatabase {
-  name: string;
-  url: string;
-  /** Removes the database, closing whatever is still connected to it. */
-  drop(): Promise<void>;
-}
-
-/** A new database (CREATE DATABASE, a copy of `template`); `drop` removes it. */
-async function freshDatabase(template = 'template1'): Promise<FreshDatabase> {
-  const name = `lockstep_test_${randomBytes(8).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString(), drop: async () => void (await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) };
-}
+type FreshDatabase = Awaited<ReturnType<typeof freshPostgresDatabase>>;
+const freshDatabase = (template?: string) => freshPostgresDatabase(ADMIN_URL, { template });
 
 /**
  * The conformance suite's databases: each a new database of its own, copied from one migrated once (the
@@ -173,72 +160,59 @@ if (!skip) {
       }
     });
 
-    /** A cluster-log append left open on a connection of its own (`done` commits or rolls it back), and one committed after it. */
-    async function openAppendAndOneAfter(url: string, store: PostgresStore) {
-      const open = new pg.Client({ connectionString: url });
-      await open.connect();
-      await open.query('BEGIN');
-      await open.query('SELECT pg_advisory_xact_lock_shared($1)', [CLUSTER_LOG_LOCK]);
-      const { rows: [held] } = await open.query("INSERT INTO cluster_log (at, kind, org_id) VALUES ($1, 'org_changed', 'o') RETURNING seq", [T0]);
-      const first = Number(held.seq);
-      const second = await store.appendChange({ kind: 'org_changed', orgId: 'o' }, T0 + 1);
-      assert.ok(second > first, 'the later append drew a higher seq and committed first');
-      const done = async (how: 'COMMIT' | 'ROLLBACK') => {
-        await open.query(how);
-        await open.end();
-      };
-      return { first, second, done, end: () => open.end().catch(() => {}) };
+    /**
+     * A store on a fresh database, a cluster-log append left open on a connection of its own (`done` commits or
+     * rolls it back) and one committed after it: `check` gets them and the log's end before both.
+     */
+    async function withOpenAppend(check: (store: PostgresStore, start: number, held: { first: number; second: number; done(how: 'COMMIT' | 'ROLLBACK'): Promise<void> }) => Promise<void>) {
+      const c = await cluster();
+      const open = new pg.Client({ connectionString: c.url });
+      try {
+        const store = await c.open();
+        const start = await store.lastLogSeq();
+        await open.connect();
+        await open.query('BEGIN');
+        await open.query('SELECT pg_advisory_xact_lock_shared($1)', [CLUSTER_LOG_LOCK]);
+        const { rows: [row] } = await open.query("INSERT INTO cluster_log (at, kind, org_id) VALUES ($1, 'org_changed', 'o') RETURNING seq", [T0]);
+        const first = Number(row.seq);
+        const second = await store.appendChange({ kind: 'org_changed', orgId: 'o' }, T0 + 1);
+        assert.ok(second > first, 'the later append drew a higher seq and committed first');
+        await check(store, start, { first, second, done: async (how) => void (await open.query(how)) });
+      } finally {
+        await open.end().catch(() => {});
+        await c.done();
+      }
     }
 
-    test('an append still open holds a reader back: an entry committed after it is read only with it', async () => {
-      const c = await cluster();
-      let held: Awaited<ReturnType<typeof openAppendAndOneAfter>> | undefined;
-      try {
-        const store = await c.open();
-        const start = await store.lastLogSeq();
-        held = await openAppendAndOneAfter(c.url, store);
-        assert.deepEqual(await store.logAfter(start, 10), [], 'nothing past the open append');
-        // A reader stopped at the gap long enough reads across it under the lock, which waits for the open append.
-        for (const deadline = Date.now() + 20_000; ;) {
-          const read = store.logAfter(start, 10);
-          let waiting = false;
-          while (!waiting) {
-            const settled = await Promise.race([read.then(() => true), new Promise((r) => setTimeout(() => r(false), 10))]);
-            if (settled) break;
-            waiting = (await admin.query('SELECT 1 FROM pg_locks WHERE locktype = $1 AND NOT granted', ['advisory'])).rows.length > 0;
-          }
-          if (waiting) {
-            await held.done('COMMIT');
-            assert.deepEqual((await read).map((e) => e.seq), [held.first, held.second]);
-            break;
-          }
-          assert.deepEqual(await read, [], 'still nothing past the open append');
-          assert.ok(Date.now() < deadline, 'the reader never read across the gap under the lock');
+    test('an append still open holds a reader back: an entry committed after it is read only with it', () => withOpenAppend(async (store, start, held) => {
+      assert.deepEqual(await store.logAfter(start, 10), [], 'nothing past the open append');
+      // A reader stopped at the gap long enough reads across it under the lock, which waits for the open append.
+      for (const deadline = Date.now() + 20_000; ;) {
+        const read = store.logAfter(start, 10);
+        let waiting = false;
+        while (!waiting) {
+          const settled = await Promise.race([read.then(() => true), new Promise((r) => setTimeout(() => r(false), 10))]);
+          if (settled) break;
+          waiting = (await admin.query('SELECT 1 FROM pg_locks WHERE locktype = $1 AND NOT granted', ['advisory'])).rows.length > 0;
         }
-      } finally {
-        await held?.end();
-        await c.done();
+        if (waiting) {
+          await held.done('COMMIT');
+          assert.deepEqual((await read).map((e) => e.seq), [held.first, held.second]);
+          return;
+        }
+        assert.deepEqual(await read, [], 'still nothing past the open append');
+        assert.ok(Date.now() < deadline, 'the reader never read across the gap under the lock');
       }
-    });
+    }));
 
-    test('an append rolled back leaves a gap that readers pass once it has lasted', async () => {
-      const c = await cluster();
-      let held: Awaited<ReturnType<typeof openAppendAndOneAfter>> | undefined;
-      try {
-        const store = await c.open();
-        const start = await store.lastLogSeq();
-        held = await openAppendAndOneAfter(c.url, store);
-        await held.done('ROLLBACK');
-        let read: number[] = [];
-        for (const deadline = Date.now() + 20_000; !read.length && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-          read = (await store.logAfter(start, 10)).map((e) => e.seq);
-        }
-        assert.deepEqual(read, [held.second]);
-      } finally {
-        await held?.end();
-        await c.done();
+    test('an append rolled back leaves a gap that readers pass once it has lasted', () => withOpenAppend(async (store, start, held) => {
+      await held.done('ROLLBACK');
+      let read: number[] = [];
+      for (const deadline = Date.now() + 20_000; !read.length && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+        read = (await store.logAfter(start, 10)).map((e) => e.seq);
       }
-    });
+      assert.deepEqual(read, [held.second]);
+    }));
 
     test('a reader following the cluster log while two nodes append never skips an entry (seqs become visible in order)', async () => {
       const c = await cluster();

@@ -82,28 +82,20 @@ export async function postgresProblem(url = TEST_POSTGRES_URL): Promise<string |
   }
 }
 
-/** A new, empty database on the test server; `drop` removes it (closing whatever is still connected). */
-export async function freshPostgresDatabase(url = TEST_POSTGRES_URL): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `lockstep_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+/** A new database on the server of `url` (empty, or a copy of `template`); `drop` removes it, closing whatever is still connected. */
+export async function freshPostgresDatabase(url = TEST_POSTGRES_URL, { template = 'template1', prefix = 'lockstep_test' } = {}): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${name}`;
-  return {
-    url: dbUrl.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  return { name, url: dbUrl.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
