@@ -64,7 +64,6 @@ export class ClusterMembership implements Membership {
   readonly #acks = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
   #unsubscribe: () => void = () => {};
-  #announcing = false;
 
   constructor(
     readonly nodeId: string,
@@ -139,10 +138,7 @@ export class ClusterMembership implements Membership {
 
   async propagate(seq: number): Promise<void> {
     if (seq <= 0) return;
-    this.#announcing = true; // the bus runs this node's own handlers inside publish
-    const published = this.bus.publish({ type: 'cluster.log', seq });
-    this.#announcing = false;
-    await published.catch(() => {
+    await this.bus.publish({ type: 'cluster.log', nodeId: this.nodeId, seq }).catch(() => {
       // The bus is down: the others apply the log at their next renewal, which the wait below sees in their rows.
     });
     for (;;) {
@@ -190,8 +186,7 @@ export class ClusterMembership implements Membership {
   }
 
   #onEvent(e: LockstepEvent): void {
-    if (e.type === 'cluster.log') {
-      if (this.#announcing) return; // this node's own append: applied here already
+    if (e.type === 'cluster.log' && e.nodeId !== this.nodeId) { // this node's own appends are in its memory already
       void this.#chase(e.seq, this.now() + LEASE_MS)
         .catch((err) => this.deps.log.warn({ err }, 'applying the cluster log failed; retrying at the next renewal'));
     } else if (e.type === 'cluster.applied' && e.nodeId !== this.nodeId) {

@@ -12,8 +12,8 @@ export type LockstepEvent =
       at: number;
     }
   | { type: 'presence.changed'; orgId: string; userId: string; presence: SystemPresence; routingStatus: RoutingStatus; at: number }
-  /** The cluster log grew to `seq`: apply it now (nodes also catch up at every lease renewal). */
-  | { type: 'cluster.log'; seq: number }
+  /** `nodeId` appended to the cluster log, up to `seq`: apply it now (nodes also catch up at every lease renewal). */
+  | { type: 'cluster.log'; nodeId: string; seq: number }
   /** `nodeId` has applied the cluster log up to `seq` (also recorded in its lease row). */
   | { type: 'cluster.applied'; nodeId: string; seq: number }
   /** A channel's topics changed through some node; the node holding its socket takes them. */

@@ -291,7 +291,7 @@ const HAS_REQUIRED_FIELDS: { [Type in LockstepEvent['type']]: (event: Fields) =>
     isOneOf(SYSTEM_PRESENCES, event.presence) &&
     isOneOf(ROUTING_STATUSES, event.routingStatus) &&
     isTimestamp(event.at),
-  'cluster.log': (event) => isSequence(event.seq),
+  'cluster.log': (event) => isString(event.nodeId) && isSequence(event.seq),
   'cluster.applied': (event) => isString(event.nodeId) && isSequence(event.seq),
   'channel.topics': (event) =>
     isString(event.channelId) && Array.isArray(event.topics) && event.topics.length <= LIMITS.topicsPerChannel && event.topics.every(isString),

@@ -110,7 +110,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     version: 6,
     name: 'a cluster of nodes: the cluster log (ended tokens and changes), node leases, shared channels',
     sql: `
-      -- Appended only under an advisory transaction lock (see postgres-store.ts), so seqs commit in order.
+      -- Appends hold an advisory lock shared and may commit out of order; readers handle the gaps (CLUSTER_LOG_LOCK in postgres-store.ts).
       CREATE TABLE cluster_log (
         seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, kind TEXT NOT NULL,
         token_hash TEXT, reason TEXT, org_id TEXT, user_id TEXT);

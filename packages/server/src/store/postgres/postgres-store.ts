@@ -86,20 +86,20 @@ export class PostgresStore implements Store {
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
   }
 
-  async #query(sql: string, params: unknown[] = [], db: Db = this.#pool): Promise<pg.QueryResult> {
+  async #query(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
     try {
-      return await db.query(sql, params);
+      return await this.#pool.query(sql, params);
     } catch (err) {
       throw asConflict(err);
     }
   }
 
-  async #rows(sql: string, params: unknown[] = [], db: Db = this.#pool): Promise<any[]> {
-    return (await this.#query(sql, params, db)).rows;
+  async #rows(sql: string, params: unknown[] = []): Promise<any[]> {
+    return (await this.#query(sql, params)).rows;
   }
 
-  async #changed(sql: string, params: unknown[] = [], db: Db = this.#pool): Promise<number> {
-    return (await this.#query(sql, params, db)).rowCount ?? 0;
+  async #changed(sql: string, params: unknown[] = []): Promise<number> {
+    return (await this.#query(sql, params)).rowCount ?? 0;
   }
 
   /**
@@ -369,13 +369,13 @@ export class PostgresStore implements Store {
     const read = (db: Db) => db.query('SELECT * FROM cluster_log WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
     // Entries numbered on from `seq` without a gap leave no open append among them: read so, appends never wait.
     const entries = (await read(this.#pool)).rows.map(toClusterLogEntry);
-    let run = 0;
-    while (run < entries.length && entries[run]!.seq === seq + 1 + run) run++;
-    if (run === entries.length) return entries;
+    let gapless = 0;
+    while (gapless < entries.length && entries[gapless]!.seq === seq + 1 + gapless) gapless++;
+    if (gapless === entries.length) return entries;
     // A gap: an append still open, which announces itself once committed, or one rolled back, which never fills.
     // Read up to it; a gap that stops all progress for GAP_WAIT_MS is read across under the lock (waiting for any open append).
-    const gapAt = seq + 1 + run;
-    if (run) return entries.slice(0, run);
+    const gapAt = seq + 1 + gapless;
+    if (gapless) return entries.slice(0, gapless);
     const now = Date.now();
     if (this.#gap?.seq !== gapAt) this.#gap = { seq: gapAt, since: now };
     if (now - this.#gap.since < GAP_WAIT_MS) return [];
@@ -494,7 +494,7 @@ export class PostgresStore implements Store {
           latenessMs: now - e.deadline, signInSessionEnded: sessionEnded, userSetOffline: userOffline,
         },
       })));
-      await logTokensEnded(db, ended.map(({ row }) => row.hash), now, 'idle_timeout');
+      await run(db, logEndedSql(ended.map(({ row }) => row.hash), now, 'idle_timeout'));
       return results.map(({ row, sessionEnded, userOffline }) => ({ id: row.id as string, sessionEnded, userOffline }));
     }, IDLE_SWEEP_LOCK);
   }
@@ -606,24 +606,18 @@ function logEndedSql(hashes: string[], at: number, reason: RevokeReason): Statem
 const lastSeq = (rows: Row[]) => rows.reduce((last, r) => Math.max(last, num(r.seq)), 0);
 const run = (db: Db, st: Statement) => db.query(st.sql, st.params);
 
-/** Appends the ended tokens to the cluster log; returns the last seq (0: none). */
-async function logTokensEnded(db: pg.PoolClient, hashes: string[], at: number, reason: RevokeReason): Promise<number> {
-  return hashes.length ? lastSeq((await run(db, logEndedSql(hashes, at, reason))).rows) : 0;
-}
-
 /**
  * The three stamps of a revocation in one statement: the access tokens ended (ENDED_TOKEN columns), the refresh
  * token and sign-in session ids, and the (client, session) pairs of the refresh tokens and of every access token
  * issued through an ended session (read as before the statement: session ids do not change).
  */
 function stampsSql(scope: ReturnType<typeof revokeScope>, now: number, reason: RevokeReason): Statement {
-  const stamp = (table: string, live: string, clause: Clause | undefined, set: Columns, returning: string) =>
-    clause ? stampSql(table, live, clause, set, returning) : null;
-  const none = (column: string) => ({ sql: `SELECT NULL::text AS ${column} WHERE false`, params: [] });
+  // A selection without refresh tokens or sessions reads an empty stand-in of the same columns.
+  const none = (...columns: string[]) => ({ sql: `SELECT ${columns.map((c) => `NULL::text AS ${c}`).join(', ')} WHERE false`, params: [] });
   return together([
-    ['a', stamp('access_tokens', 'revoked_at', scope.access, { revoked_at: now, revoke_reason: reason }, ENDED_TOKEN)],
-    ['r', stamp('refresh_tokens', 'revoked_at', scope.refresh, { revoked_at: now }, 'id, client_id, session_id') ?? { sql: 'SELECT NULL::text AS id, NULL::text AS client_id, NULL::text AS session_id WHERE false', params: [] }],
-    ['s', stamp('sign_in_sessions', 'ended_at', scope.sessions, { ended_at: now }, 'id') ?? none('id')],
+    ['a', stampSql('access_tokens', 'revoked_at', scope.access, { revoked_at: now, revoke_reason: reason }, ENDED_TOKEN)],
+    ['r', scope.refresh ? stampSql('refresh_tokens', 'revoked_at', scope.refresh, { revoked_at: now }, 'id, client_id, session_id') : none('id', 'client_id', 'session_id')],
+    ['s', scope.sessions ? stampSql('sign_in_sessions', 'ended_at', scope.sessions, { ended_at: now }, 'id') : none('id')],
   ], {
     sql: `SELECT (SELECT coalesce(json_agg(a), '[]') FROM a) AS access,
         (SELECT coalesce(json_agg(r.id), '[]') FROM r) AS refresh,

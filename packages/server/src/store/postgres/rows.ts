@@ -54,7 +54,6 @@ export const toClient = (r: Row): Client => ({
   allowedOrigins: r.allowed_origins, loopbackAnyPort: r.loopback_any_port, roles: r.roles, createdAt: num(r.created_at),
 });
 
-export const signingKeyColumns = (k: SigningKey): Columns => ({ kid: k.kid, alg: k.alg, private_jwk: k.privateJwk, created_at: k.createdAt });
 export const toSigningKey = (r: Row): SigningKey => ({ kid: r.kid, alg: r.alg, privateJwk: r.private_jwk, createdAt: num(r.created_at) });
 
 export const signInSessionColumns = (s: SignInSession): Columns => ({

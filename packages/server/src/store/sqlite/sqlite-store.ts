@@ -272,12 +272,16 @@ export class SqliteStore implements Store {
         const row = revokeAccess.get({ now, id: e.token.id }) as any;
         return row ? [{ e, row }] : [];
       });
+      const setOffline = new Set<string>(); // a user left with several of these tokens goes Offline once
       return ended.map(({ e, row }): IdleExpired => {
         this.#logEnded(row.hash, now, 'idle_timeout');
         revokeRefresh.run(now, row.grant_id);
         const sessionEnded = row.session_id != null && endSessionLeftIdle.run({ now, id: row.session_id }).changes > 0;
         const userOffline = row.user_id != null && !(userHasLiveToken.get({ now, orgId: row.org_id, userId: row.user_id }) as { live: number }).live;
-        if (userOffline) this.#setOffline(row.org_id, row.user_id, now);
+        if (userOffline && !setOffline.has(row.user_id)) {
+          setOffline.add(row.user_id);
+          this.#setOffline(row.org_id, row.user_id, now);
+        }
         this.#insertAudit({
           orgId: row.org_id, at: now, kind: 'idle_timeout', userId: row.user_id, clientId: row.client_id,
           details: {
