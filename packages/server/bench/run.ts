@@ -1,4 +1,4 @@
-// npm run bench: HTTP hot path vs bare Fastify, idle expirer lateness and memory, logout fan-out to 10,000 channels. Results go to
+// npm run bench: startup time (build vs tsx), HTTP hot path vs bare Fastify, idle expirer lateness and memory, logout fan-out to 10,000 channels. Results go to
 // bench/results/latest.{json,md}. Ratios matter more than absolute numbers on a shared machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -6,12 +6,17 @@ import { cluster, clusterRows } from './cluster.ts';
 import { fanout } from './fanout.ts';
 import { httpThroughput } from './http-throughput.ts';
 import { idleExpirer } from './idle-expirer.ts';
+import { startup, startupRows } from './startup.ts';
 
 const log = (s: string) => console.log(s);
 const only = process.argv.slice(2);
 const want = (name: string) => !only.length || only.includes(name);
 
 const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: cpus().length };
+if (want('startup')) {
+  log('Startup (spawn `lockstep start` → first answer of GET /.well-known/openid-configuration; from dist vs the tsx sources):');
+  results.startup = await startup(log);
+}
 if (want('http')) {
   log('HTTP hot path (autocannon, 50 connections, 8 s each):');
   results.http = await httpThroughput(log);
@@ -37,6 +42,7 @@ console.log('\n' + markdown(results));
 
 function markdown(r: any): string {
   const rows: string[] = ['| measure | value |', '|---|---|'];
+  if (r.startup) rows.push(...startupRows(r.startup));
   if (r.http) {
     rows.push(`| bare Fastify HEAD | ${r.http.bare.reqPerSec} req/s, p99 ${r.http.bare.p99Ms} ms |`);
     rows.push(`| HEAD /api/v2/tokens/me (token check + activity, idle on) | ${r.http.authenticated.reqPerSec} req/s, p99 ${r.http.authenticated.p99Ms} ms |`);

@@ -56,7 +56,7 @@ const pct = (from: number, to: number) => ((to - from) / from) * 100;
 
 const t0 = performance.now();
 const child = fork(fileURLToPath(new URL('./soak-server.ts', import.meta.url)), {
-  execArgv: ['--expose-gc', '--import', 'tsx'], stdio: 'inherit', env: { ...process.env, SOAK_USERS: String(CHANNELS) },
+  execArgv: ['--expose-gc', ...(process.env.SOAK_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []), '--import', 'tsx'], stdio: 'inherit', env: { ...process.env, SOAK_USERS: String(CHANNELS) },
 });
 let nextId = 1;
 const pending = new Map<number, (m: SoakMinted | SoakMemory) => void>();

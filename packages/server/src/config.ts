@@ -1,5 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { LOOPBACK_RANGES, parseCidr } from './core/backchannel-address.ts';
 
 export interface Config {
@@ -33,6 +34,8 @@ export interface Config {
    * `linklocal`, `uniquelocal`); empty: none, the socket address is the client address.
    */
   trustProxy: string[];
+  /** LOCKSTEP_METRICS_TOKEN: the bearer token /metrics asks for; null: /metrics is open. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -45,8 +48,55 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return n;
 }
 
-const flag = (raw: string | undefined, fallback: boolean) =>
-  raw == null || raw === '' ? fallback : !['0', 'false', 'off', 'no'].includes(raw.toLowerCase());
+const ON = ['1', 'true', 'on', 'yes'];
+const OFF = ['0', 'false', 'off', 'no'];
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (ON.includes(raw)) return true;
+  if (OFF.includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off (also true/false, yes/no, 1/0), got "${env[name]}"`);
+}
+
+/** pino's levels: anything else would make the logger throw at start, with a stack trace instead of a message. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: NodeJS.ProcessEnv): string {
+  const raw = env.LOG_LEVEL?.trim();
+  if (!raw) return 'info';
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return raw;
+}
+
+function host(env: NodeJS.ProcessEnv): string {
+  const raw = env.HOST?.trim();
+  if (!raw) return '127.0.0.1';
+  if (!isIP(raw) && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(raw)) {
+    throw new ConfigError(`HOST must be an IP address or a host name to listen on (such as 127.0.0.1, 0.0.0.0 or ::), got "${raw}"`);
+  }
+  return raw;
+}
+
+/** The issuer identifier (OIDC Discovery, RFC 8414): an http(s) URL with no query, fragment or credentials. */
+function issuer(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.LOCKSTEP_ISSUER?.trim();
+  if (!raw) return null;
+  const form = 'the public base URL clients reach Lockstep at, such as https://login.example.com';
+  if (!URL.canParse(raw)) throw new ConfigError(`LOCKSTEP_ISSUER is not a URL ("${raw}"): write ${form}`);
+  const url = new URL(raw);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`LOCKSTEP_ISSUER must start with https:// or http://, got "${raw}": write ${form}`);
+  if (raw.includes('?') || raw.includes('#')) throw new ConfigError(`LOCKSTEP_ISSUER must have no query or fragment (an issuer identifier has none), got "${raw}"`);
+  if (url.username || url.password) throw new ConfigError('LOCKSTEP_ISSUER must not carry a user name or password');
+  return raw.replace(/\/$/, '');
+}
+
+function metricsToken(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.LOCKSTEP_METRICS_TOKEN;
+  if (!raw) return null;
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('LOCKSTEP_METRICS_TOKEN must be printable ASCII without spaces: it is compared with a bearer token');
+  return raw;
+}
 
 function tls(env: NodeJS.ProcessEnv): Config['tls'] {
   const cert = env.LOCKSTEP_TLS_CERT || null;
@@ -118,28 +168,87 @@ function serviceUrl(env: NodeJS.ProcessEnv, name: string, schemes: string[], exa
   return raw;
 }
 
+/** Every variable Lockstep reads; a LOCKSTEP_ name that is not one of them is most likely a typo. */
+export const ENV_NAMES = [
+  'PORT', 'HOST', 'LOCKSTEP_ISSUER', 'LOCKSTEP_TLS_CERT', 'LOCKSTEP_TLS_KEY', 'LOCKSTEP_DEMO_CRM_PORT', 'LOCKSTEP_TRUST_PROXY',
+  'LOCKSTEP_DATA_DIR', 'LOCKSTEP_DATABASE_URL', 'LOCKSTEP_REDIS_URL', 'LOCKSTEP_DEMO', 'LOCKSTEP_BACKCHANNEL_ALLOW',
+  'LOCKSTEP_DEMO_PASSWORD', 'LOCKSTEP_DEMO_CLIENT_SECRET', 'LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS', 'LOCKSTEP_ACCESS_TOKEN_TTL_SECONDS',
+  'LOG_LEVEL', 'LOCKSTEP_METRICS_TOKEN',
+] as const;
+
+/** The test suite's and the benchmarks' own variables (LOCKSTEP_TEST_*, LOCKSTEP_BENCH_*) are not settings of the server, nor typos. */
+export const unknownLockstepVariables = (env: NodeJS.ProcessEnv = process.env): string[] =>
+  Object.keys(env).filter((k) => k.startsWith('LOCKSTEP_') && !/^LOCKSTEP_(TEST|BENCH)_/.test(k) && !(ENV_NAMES as readonly string[]).includes(k));
+
+/** Reads and checks every variable; a ConfigError names each one that is wrong (one line each), not only the first. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = int(env, 'PORT', 8080, 0, 65535);
-  const demo = flag(env.LOCKSTEP_DEMO, true);
+  const problems: string[] = [];
+  const read = <T>(parse: () => T, fallback: T): T => {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(err.message);
+      return fallback;
+    }
+  };
+  const port = read(() => int(env, 'PORT', 8080, 0, 65535), 8080);
+  const demo = read(() => flag(env, 'LOCKSTEP_DEMO', true), true);
   if (env.LOCKSTEP_REDIS_URL?.trim() && !env.LOCKSTEP_DATABASE_URL?.trim()) {
-    throw new ConfigError('LOCKSTEP_REDIS_URL is for a cluster, whose nodes share a PostgreSQL store: set LOCKSTEP_DATABASE_URL too, or unset LOCKSTEP_REDIS_URL');
+    problems.push('LOCKSTEP_REDIS_URL is for a cluster, whose nodes share a PostgreSQL store: set LOCKSTEP_DATABASE_URL too, or unset LOCKSTEP_REDIS_URL');
   }
-  return {
-    host: env.HOST || '127.0.0.1',
+  const config: Config = {
+    host: read(() => host(env), '127.0.0.1'),
     port,
-    issuer: env.LOCKSTEP_ISSUER?.replace(/\/$/, '') || null,
+    issuer: read(() => issuer(env), null),
     dataDir: resolve(env.LOCKSTEP_DATA_DIR || './data'),
-    databaseUrl: serviceUrl(env, 'LOCKSTEP_DATABASE_URL', ['postgres', 'postgresql'], 'postgres://user@host:5432/lockstep'),
-    redisUrl: serviceUrl(env, 'LOCKSTEP_REDIS_URL', ['redis', 'rediss'], 'redis://host:6379'),
+    databaseUrl: read(() => serviceUrl(env, 'LOCKSTEP_DATABASE_URL', ['postgres', 'postgresql'], 'postgres://user@host:5432/lockstep'), null),
+    redisUrl: read(() => serviceUrl(env, 'LOCKSTEP_REDIS_URL', ['redis', 'rediss'], 'redis://host:6379'), null),
     demo,
     demoPassword: env.LOCKSTEP_DEMO_PASSWORD || null,
     demoClientSecret: env.LOCKSTEP_DEMO_CLIENT_SECRET || null,
-    demoCrmPort: crmPort(env, port),
-    tls: tls(env),
-    idleTimeoutFloorSeconds: int(env, 'LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS', 300, 1, 300),
-    accessTokenTtlSeconds: int(env, 'LOCKSTEP_ACCESS_TOKEN_TTL_SECONDS', 86_400, 60, 30 * 86_400),
-    backchannelAllow: backchannelAllow(env, demo),
-    logLevel: env.LOG_LEVEL || 'info',
-    trustProxy: parseTrustProxy(env.LOCKSTEP_TRUST_PROXY),
+    demoCrmPort: read(() => crmPort(env, port), null),
+    tls: read(() => tls(env), null),
+    idleTimeoutFloorSeconds: read(() => int(env, 'LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS', 300, 1, 300), 300),
+    accessTokenTtlSeconds: read(() => int(env, 'LOCKSTEP_ACCESS_TOKEN_TTL_SECONDS', 86_400, 60, 30 * 86_400), 86_400),
+    backchannelAllow: read(() => backchannelAllow(env, demo), []),
+    logLevel: read(() => logLevel(env), 'info'),
+    trustProxy: read(() => parseTrustProxy(env.LOCKSTEP_TRUST_PROXY), []),
+    metricsToken: read(() => metricsToken(env), null),
   };
+  if (problems.length) throw new ConfigError(problems.join('\n'));
+  return config;
+}
+
+/** The issuer a server with this configuration announces: LOCKSTEP_ISSUER, else its listen address (as the server derives it). */
+export function effectiveIssuer(config: Config): string | null {
+  if (config.issuer) return config.issuer;
+  if (config.port === 0) return null;
+  // What Fastify's listen answers for these hosts, which the server takes as its issuer.
+  const host = ['0.0.0.0', 'localhost'].includes(config.host) ? '127.0.0.1' : isIP(config.host) === 6 ? `[${config.host}]` : config.host;
+  return `${config.tls ? 'https' : 'http'}://${host}:${config.port}`;
+}
+
+/**
+ * The SQLite directory can be created and written (checked before anything opens it, so the answer is
+ * a message, not a driver's stack trace). A shared PostgreSQL store needs no directory.
+ */
+export function checkDataDir(config: Config): void {
+  if (config.databaseUrl) return;
+  const stat = (path: string) => {
+    try {
+      return statSync(path);
+    } catch {
+      return null; // missing, or under a file (ENOTDIR): the loop walks up to what is there
+    }
+  };
+  let path = config.dataDir;
+  while (!stat(path) && dirname(path) !== path) path = dirname(path);
+  const what = path === config.dataDir ? `LOCKSTEP_DATA_DIR ${config.dataDir}` : `LOCKSTEP_DATA_DIR ${config.dataDir} cannot be created: ${path}`;
+  if (!stat(path)?.isDirectory()) throw new ConfigError(`${what} is not a directory`);
+  try {
+    accessSync(path, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new ConfigError(`${what} is not writable by this user (${(err as NodeJS.ErrnoException).code})`);
+  }
 }

@@ -4,11 +4,9 @@ import { logOptions } from './log-options.ts';
 import { join } from 'node:path';
 import { createAuthority, type Authority } from './authority/authority.ts';
 import { InProcessBus } from './bus/in-process-bus.ts';
-import { RedisBus } from './bus/redis-bus.ts';
 import type { Bus } from './bus/events.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { PostgresStore } from './store/postgres/postgres-store.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config } from './config.ts';
 import { systemClock, type Clock } from './core/clock.ts';
@@ -25,11 +23,20 @@ export interface RunningServer {
   authority: Authority;
   http: FastifyInstance;
   demo: DemoCredentials | null;
-  close(): Promise<void>;
+  /**
+   * Channels are told and closed with 1001, requests in flight finish, back-channel deliveries in flight get
+   * `graceMs` (default 0) to be recorded, then everything else is stopped and closed. Nothing of the outbox is lost:
+   * rows not delivered stay in the store.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 export async function openStore(config: Config): Promise<Store> {
-  if (config.databaseUrl) return PostgresStore.open(config.databaseUrl);
+  if (config.databaseUrl) {
+    // Loaded only for a cluster: pg is not needed to start on SQLite.
+    const { PostgresStore } = await import('./store/postgres/postgres-store.ts');
+    return PostgresStore.open(config.databaseUrl);
+  }
   return new SqliteStore(join(config.dataDir, 'lockstep.sqlite'));
 }
 
@@ -41,6 +48,7 @@ async function joinCluster(config: Config, log: Logger): Promise<{ bus: Bus; nod
     log.warn('LOCKSTEP_REDIS_URL is not set: other nodes learn of revocations and changes at their next lease renewal only, and channel events stay on the node that raised them');
     return { bus: new InProcessBus(), nodeId };
   }
+  const { RedisBus } = await import('./bus/redis-bus.ts');
   return { bus: await RedisBus.connect(config.redisUrl, { nodeId, log }), nodeId };
 }
 
@@ -99,13 +107,13 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
     authority,
     http,
     demo,
-    close: () =>
+    close: (opts = {}) =>
       (closing ??= (async () => {
         authority.hub.close();
         await crm?.close();
         await http.close();
         authority.retention.stop();
-        await authority.backchannel.stop();
+        await authority.backchannel.stop(opts.graceMs);
         await authority.ledger.stop();
         await authority.membership.stop();
         await bus.close();

@@ -2,7 +2,6 @@
 // redis-server, behind a round-robin balancer that is the issuer. What one node answers, every node stands by.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
@@ -13,21 +12,13 @@ import { isTokenRevoked, type ChannelMessage } from './helpers/channel.ts';
 import { killRunningClis } from './helpers/cli.ts';
 import { startCluster, type Cluster, type Node } from './helpers/cluster.ts';
 import {
-  freePort, freshPostgresDatabase, postgresProblem, REDIS_SERVER, requireService, startRedisServer, stopRedisServer,
+  clusterProblem, freePort, freshPostgresDatabase, requireService, startRedisServer, stopRedisServer,
 } from './helpers/services.ts';
+import { waitFor } from './helpers/wait.ts';
 import { DEMO_PASSWORD, DEMO_SECRET } from './helpers/test-server.ts';
 
-const problem = (await postgresProblem()) ?? (existsSync(REDIS_SERVER) ? undefined : `${REDIS_SERVER} not found`);
+const problem = await clusterProblem();
 
-async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await sleep(25);
-  }
-}
 
 /** A client-credentials token of the demo `automation` client (admin role), issued by `node` itself. */
 async function adminToken(node: Node): Promise<string> {

@@ -169,6 +169,11 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
     // ------------------------------------------------------------ orgs and settings
 
     describe('orgs and org settings', () => {
+      test('pendingMigrations: none on a store that opened (opening migrates)', async () => {
+        assert.equal(await store.pendingMigrations(), 0);
+        assert.equal(await (await anotherNode()).pendingMigrations(), 0, 'nor on a second node of the same database');
+      });
+
       test('createOrg, getOrg, countOrgs; an unknown id is null; a taken id is a conflict', async () => {
         assert.equal(await store.countOrgs(), 0, 'a fresh store is empty');
         const o = org();
@@ -1085,6 +1090,28 @@ export function runStoreConformance(name: string, makeStore: StoreFactory) {
 
         await store.recordBackchannelAttempt('no-such-row', T0 + 12 * MINUTE, delivered);
         assert.equal((await store.listAudit(a, { kind: 'backchannel_logout' })).total, 3, 'an unknown row records nothing');
+      });
+
+      test('backchannelOutboxStats: pending rows, claimed ones included, and the oldest one\'s creation; delivered, failed and cancelled rows are done', async () => {
+        assert.deepEqual(await store.backchannelOutboxStats(), { pending: 0, oldestCreatedAt: null }, 'an empty outbox');
+        const { a } = await twoOrgs();
+        const gone = client(a, { backchannelLogoutUri: 'https://gone.example.test/bcl' });
+        await store.createClient(gone);
+        const oldest = outboxRow(a, 'c1', { createdAt: T0 + 1 });
+        const failing = outboxRow(a, 'c2', { createdAt: T0 + 2 });
+        const later = outboxRow(a, 'c3', { createdAt: T0 + 5, nextAttemptAt: T0 + HOUR });
+        const cancelled = outboxRow(a, gone.id, { uri: gone.backchannelLogoutUri!, createdAt: T0 });
+        const retried = outboxRow(a, 'c4', { createdAt: T0 + 3 });
+        await enqueue(oldest, failing, later, cancelled, retried);
+        assert.deepEqual(await store.backchannelOutboxStats(), { pending: 5, oldestCreatedAt: T0 });
+
+        await store.deleteClient(a, gone.id);
+        assert.deepEqual(sorted(await claimIds(T0)), sorted([oldest.id, failing.id, retried.id]));
+        assert.deepEqual(await store.backchannelOutboxStats(), { pending: 4, oldestCreatedAt: T0 + 1 }, 'claimed rows are still pending; a cancelled one is not');
+        await store.recordBackchannelAttempt(oldest.id, T0 + 100, delivered);
+        await store.recordBackchannelAttempt(failing.id, T0 + 100, { outcome: 'failed', result: 'http_status', statusCode: 400, error: null, nextAttemptAt: null });
+        await store.recordBackchannelAttempt(retried.id, T0 + 100, retry(T0 + MINUTE));
+        assert.deepEqual(await store.backchannelOutboxStats(), { pending: 2, oldestCreatedAt: T0 + 3 }, 'a retry stays pending; delivered and failed rows are done');
       });
 
       test('deleteClient cancels that client\'s pending logouts only; cancelled rows are never claimed, and an attempt in flight leaves them cancelled', async () => {

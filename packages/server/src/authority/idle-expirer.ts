@@ -7,6 +7,7 @@ import type { Store } from '../store/store.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
 import { ACTIVITY_FLUSH_MS } from './activity.ts';
 import type { Ended } from './ledger.ts';
+import type { Metrics } from './metrics.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
 
 export const SWEEP_INTERVAL_MS = 200;
@@ -32,6 +33,7 @@ export class IdleExpirer {
   constructor(
     private readonly deps: {
       store: Store; clock: Clock; tokens: AccessTokenCache; log: Logger;
+      metrics: Pick<Metrics, 'logouts' | 'idleExpiries' | 'expiryLateness'>;
       announce: (ended: Ended) => Promise<void>;
       /** Writes this node's pending activity, so the store's deadlines are as late as what this node saw. */
       flushActivity: () => Promise<void>;
@@ -113,7 +115,7 @@ export class IdleExpirer {
 
   /** Ends the batch in the store; returns once it has, its announcements added to `announcing`, under way. */
   async #expire(batch: LiveToken[], now: number, announcing: Promise<void>[]): Promise<void> {
-    const { store, announce } = this.deps;
+    const { store, announce, metrics } = this.deps;
     const items: IdleExpiry[] = batch.map((t) => ({ token: t, deadline: idleDeadline(t)! }));
     const expired = new Map((await store.expireIdleTokens(items, now)).map((e) => [e.id, e]));
     // Announced together: on a cluster they travel in a few bus messages.
@@ -130,6 +132,9 @@ export class IdleExpirer {
         tokens: [{ id: t.id, hash: t.hash, clientId: t.clientId }],
         userOffline: ended.userOffline && t.userId != null && !offline.has(t.userId) && !!offline.add(t.userId),
       }));
+      metrics.idleExpiries.inc();
+      metrics.logouts.inc({ reason: 'idle_timeout' });
+      metrics.expiryLateness.observe(Math.max(0, now - item.deadline) / 1000);
       this.onExpired(t, item.deadline, now);
     }
   }

@@ -14,6 +14,7 @@ import type { AuditKind } from './audit.ts';
 import { IdleExpirer } from './idle-expirer.ts';
 import { IdleTimeouts } from './idle-timeouts.ts';
 import type { Membership } from './membership.ts';
+import type { Metrics } from './metrics.ts';
 import type { OrgSettingsCache } from './org-settings.ts';
 
 export type Admission =
@@ -39,6 +40,7 @@ export interface LedgerDeps {
   membership: Membership;
   /** Called once an ending's back-channel logouts are in the outbox. */
   onBackchannelQueued?: () => void;
+  metrics: Pick<Metrics, 'logouts' | 'idleExpiries' | 'expiryLateness'>;
 }
 
 /** Revocations that are audit entries of their own kind. Deleting a user or a client is not audited yet. */
@@ -58,12 +60,12 @@ export class TokenLedger {
   readonly #expirer: IdleExpirer;
 
   private constructor(private readonly deps: LedgerDeps) {
-    const { store, clock, log, settings } = deps;
+    const { store, clock, log, settings, metrics } = deps;
     this.idle = new IdleTimeouts(store, settings);
     this.#cache = new AccessTokenCache(store, (t) => this.idle.timeoutMsFor(t));
     this.#activity = new ActivityRecorder(store, (err) => log.error({ err }, 'activity write-back failed'));
     this.#expirer = new IdleExpirer({
-      store, clock, log, tokens: this.#cache, announce: (r) => this.#announce(r), flushActivity: () => this.#activity.flush(),
+      store, clock, log, metrics, tokens: this.#cache, announce: (r) => this.#announce(r), flushActivity: () => this.#activity.flush(),
       adopt: (record) => this.track(record),
     });
     this.idle.tokens = this.#cache;
@@ -175,6 +177,7 @@ export class TokenLedger {
         },
       };
     });
+    if (revoked.accessTokens.length || revoked.refreshTokenIds.length || revoked.signInSessionIds.length) this.deps.metrics.logouts.inc({ reason: ctx.reason });
     // Announced and propagated at once: the events and the log notice leave together, in one bus message.
     const announced = this.#announce({
       ...ctx, at: now, tokens: revoked.accessTokens.map((t) => ({ id: t.id, hash: t.hash, clientId: t.clientId })),

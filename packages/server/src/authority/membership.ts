@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Bus, LockstepEvent } from '../bus/events.ts';
 import type { ClusterChange, ClusterLogEntry, NodeLease } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
+import type { Metrics } from './metrics.ts';
 
 /** A node renews its lease this often, each time after applying the cluster log; the lease lasts LEASE_MS from the renewal's start. */
 export const RENEW_MS = 1000;
@@ -35,18 +36,7 @@ interface MembershipDeps {
   log: Logger;
   /** Applies log entries written by any node (this one's included: applying must be idempotent). */
   apply: (entries: ClusterLogEntry[]) => Promise<void>;
-}
-
-/** The embedded default: one process, so every change is in effect once it is in this process's memory; nobody reads the log. */
-export class SoloMembership implements Membership {
-  readonly nodeId = 'solo';
-  held() {
-    return true;
-  }
-  async propagate() {}
-  async announce() {}
-  async start() {}
-  async stop() {}
+  metrics: Pick<Metrics, 'revocationAck'>;
 }
 
 /**
@@ -133,10 +123,18 @@ export class ClusterMembership implements Membership {
   }
 
   async announce(change: ClusterChange, at: number): Promise<void> {
-    await this.propagate(await this.deps.store.appendChange(change, at));
+    await this.#propagate(await this.deps.store.appendChange(change, at));
   }
 
+  /** What the ledger calls after a revocation: timed, as the revocation acknowledgement. */
   async propagate(seq: number): Promise<void> {
+    if (seq <= 0) return;
+    const start = performance.now();
+    await this.#propagate(seq);
+    this.deps.metrics.revocationAck.observe((performance.now() - start) / 1000);
+  }
+
+  async #propagate(seq: number): Promise<void> {
     if (seq <= 0) return;
     await this.bus.publish({ type: 'cluster.log', nodeId: this.nodeId, seq }).catch(() => {
       // The bus is down: the others apply the log at their next renewal, which the wait below sees in their rows.
@@ -194,4 +192,18 @@ export class ClusterMembership implements Membership {
       for (const check of [...this.#waiters]) check();
     }
   }
+}
+
+/**
+ * The embedded default: the only server on its store, so its own changes are in effect once they are in its
+ * memory and it waits for nobody. One-shot commands on the same store (`lockstep user logoff`) end tokens from
+ * another process: it applies the cluster log as a node does, every RENEW_MS, and its lease row says how far,
+ * which those commands wait for. Unlike a node of a cluster it keeps serving when a renewal is late.
+ */
+export class SoloMembership extends ClusterMembership {
+  override held(): boolean {
+    return true;
+  }
+  override async propagate(): Promise<void> {}
+  override async announce(): Promise<void> {}
 }

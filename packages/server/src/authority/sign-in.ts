@@ -16,12 +16,16 @@ export type PasswordCheck = { ok: true; user: User } | { ok: false; retryAfterMs
  */
 export async function checkPassword(a: Authority, email: string, password: string, ip: string): Promise<PasswordCheck> {
   const reservation = a.loginThrottle.reserve(email, ip);
-  if (!reservation.ok) return { ok: false, retryAfterMs: reservation.retryAfterMs };
+  if (!reservation.ok) {
+    a.metrics.loginsThrottled.inc();
+    return { ok: false, retryAfterMs: reservation.retryAfterMs };
+  }
   const { attempt } = reservation;
   const user = await a.store.findUserByEmail(email);
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !valid || !user.passwordHash) {
     attempt.failed();
+    a.metrics.loginFailures.inc();
     if (user) await writeAudit(a.store, a.clock.now(), { orgId: user.orgId, kind: 'login_failed', userId: user.id, details: { ip } });
     return { ok: false };
   }

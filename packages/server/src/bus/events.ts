@@ -19,8 +19,15 @@ export type LockstepEvent =
   /** A channel's topics changed through some node; the node holding its socket takes them. */
   | { type: 'channel.topics'; channelId: string; topics: string[] };
 
+/** What can go wrong on a bus, for the error counter. */
+export type BusErrorKind = 'publish_failed' | 'disconnected' | 'subscribe_failed' | 'malformed_message' | 'handler_threw';
+
 export interface Bus {
   publish(event: LockstepEvent): Promise<void>;
   subscribe(handler: (event: LockstepEvent) => void): () => void;
   close(): Promise<void>;
+  /** False while events of other nodes may be missed (Redis down); readiness asks it. */
+  readonly connected: boolean;
+  /** Calls `listener` at each failure; returns the unsubscribe function. */
+  onError(listener: (kind: BusErrorKind) => void): () => void;
 }

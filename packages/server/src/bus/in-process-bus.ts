@@ -1,4 +1,4 @@
-import type { Bus, LockstepEvent } from './events.ts';
+import type { Bus, BusErrorKind, LockstepEvent } from './events.ts';
 
 /** The embedded default: one process, so publishing is calling every handler before returning. */
 export class InProcessBus implements Bus {
@@ -15,5 +15,13 @@ export class InProcessBus implements Bus {
 
   async close() {
     this.#handlers.clear();
+  }
+
+  /** Always: there is no connection to lose. */
+  readonly connected = true;
+
+  /** Nothing here fails on its own: a handler's throw reaches the publisher. */
+  onError(_listener: (kind: BusErrorKind) => void) {
+    return () => {};
   }
 }

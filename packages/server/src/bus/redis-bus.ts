@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ROUTING_STATUSES, SYSTEM_PRESENCES, type RevokeReason } from '../core/records.ts';
-import type { Bus, LockstepEvent } from './events.ts';
+import type { Bus, BusErrorKind, LockstepEvent } from './events.ts';
 import { LIMITS } from '../core/limits.ts';
 
 export interface RedisBusLog {
@@ -42,6 +42,7 @@ export class RedisBus implements Bus {
   readonly #subscriber: Redis;
   readonly #handlers = new Set<EventHandler>();
   readonly #stateListeners = new Set<StateListener>();
+  readonly #errorListeners = new Set<(kind: BusErrorKind) => void>();
   #publisherReady = false;
   #subscribed = false;
   #connected = false;
@@ -106,6 +107,15 @@ export class RedisBus implements Bus {
     return this.#connected;
   }
 
+  onError(listener: (kind: BusErrorKind) => void): () => void {
+    this.#errorListeners.add(listener);
+    return () => void this.#errorListeners.delete(listener);
+  }
+
+  #failed(kind: BusErrorKind) {
+    for (const listener of this.#errorListeners) listener(kind);
+  }
+
   /** Called with the new value on every change of `connected`. Returns the unsubscribe function. */
   onStateChange(listener: StateListener): () => void {
     this.#stateListeners.add(listener);
@@ -134,7 +144,10 @@ export class RedisBus implements Bus {
     }
     Promise.all(messages.map((m) => this.#publisher.publish(this.#channel, m))).then(
       () => resolve(),
-      (err: Error) => reject(new Error(`Redis bus publish failed: ${err.message}`, { cause: err })),
+      (err: Error) => {
+        this.#failed('publish_failed');
+        reject(new Error(`Redis bus publish failed: ${err.message}`, { cause: err }));
+      },
     );
   }
 
@@ -152,6 +165,7 @@ export class RedisBus implements Bus {
     this.#connected = false; // no state listener hears this: closing is not an outage
     this.#handlers.clear();
     this.#stateListeners.clear();
+    this.#errorListeners.clear();
     await Promise.allSettled([this.#publisher, this.#subscriber].map((conn) => (conn.status === 'ready' ? conn.quit() : conn.disconnect())));
   }
 
@@ -160,7 +174,9 @@ export class RedisBus implements Bus {
       () => this.#setSubscribed(this.#subscriber.status === 'ready'),
       (err: Error) => {
         this.#lastError = err.message;
-        if (!this.#closing) this.#log?.warn({ redis: this.#redisAddress, channel: this.#channel, error: err.message }, 'Redis bus could not subscribe');
+        if (this.#closing) return;
+        this.#failed('subscribe_failed');
+        this.#log?.warn({ redis: this.#redisAddress, channel: this.#channel, error: err.message }, 'Redis bus could not subscribe');
       },
     );
   }
@@ -169,7 +185,10 @@ export class RedisBus implements Bus {
     if (message.startsWith(this.#ownPrefix)) return; // our own publish; local handlers already ran
     const parsed = parseEnvelope(message);
     // Never log the message itself: events carry token hashes.
-    const dropped = (problem: string) => this.#log?.warn({ channel: this.#channel, bytes: message.length, problem }, 'Redis bus dropped a malformed message');
+    const dropped = (problem: string) => {
+      this.#failed('malformed_message');
+      this.#log?.warn({ channel: this.#channel, bytes: message.length, problem }, 'Redis bus dropped a malformed message');
+    };
     if ('problem' in parsed) return dropped(parsed.problem);
     if (parsed.from === this.#nodeId) return;
     for (const event of parsed.events) {
@@ -182,6 +201,7 @@ export class RedisBus implements Bus {
         try {
           handler(event);
         } catch (err) {
+          this.#failed('handler_threw');
           this.#log?.warn({ eventType: event.type, error: (err as Error).message }, 'Redis bus handler threw');
         }
       }
@@ -204,7 +224,10 @@ export class RedisBus implements Bus {
     this.#connected = connected;
     const context = { redis: this.#redisAddress, channel: this.#channel, nodeId: this.#nodeId };
     if (connected) this.#log?.info(context, 'Redis bus connected');
-    else this.#log?.warn({ ...context, error: this.#lastError }, 'Redis bus disconnected; events from other nodes may be missed until it reconnects');
+    else {
+      this.#failed('disconnected');
+      this.#log?.warn({ ...context, error: this.#lastError }, 'Redis bus disconnected; events from other nodes may be missed until it reconnects');
+    }
     for (const listener of this.#stateListeners) {
       try {
         listener(connected);

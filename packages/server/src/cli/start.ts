@@ -2,6 +2,11 @@ import type { Config } from '../config.ts';
 import { DEMO_USERS } from '../seed/demo.ts';
 import { startServer } from '../server.ts';
 
+/** A stop that takes longer than this (a request that does not end) exits with 1. */
+const SHUTDOWN_LIMIT_MS = 10_000;
+/** Back-channel deliveries in flight at the signal may finish within this long (one attempt lasts at most 5 s). */
+const DELIVERY_GRACE_MS = 5_000;
+
 export async function start(config: Config) {
   const server = await startServer(config);
   const { log } = server.authority;
@@ -15,8 +20,8 @@ export async function start(config: Config) {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000).unref();
-    await server.close();
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_LIMIT_MS).unref();
+    await server.close({ graceMs: DELIVERY_GRACE_MS });
     clearTimeout(force);
     process.exit(0);
   };

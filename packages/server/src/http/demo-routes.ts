@@ -6,7 +6,7 @@ import { NotFound } from '../core/errors.ts';
 import { DEMO_ORG_ID } from '../seed/demo.ts';
 import { InteractionBody as Body } from './api/interactions.ts';
 import { authenticate } from './auth-guard.ts';
-import { apiErrors } from './schemas.ts';
+import { apiErrors, bearerAuth } from './schemas.ts';
 
 const Params = Type.Object({ interactionId: Type.String({ minLength: 1, maxLength: 64 }) });
 
@@ -19,7 +19,7 @@ export function demoRoutes(app: FastifyInstance, a: Authority) {
   app.register(async function demoPlatform(scope) {
     scope.addHook('onRequest', authenticate(a));
     scope.put<{ Params: Static<typeof Params>; Body: Static<typeof Body> }>('/demo/platform/interactions/:interactionId',
-      { schema: { params: Params, body: Body, response: { 200: Type.Object({ idleTimeoutExempt: Type.Boolean() }), ...apiErrors } } },
+      { schema: { tags: ['Demo'], summary: "Demo platform: report an interaction of the caller's own user (demo org only)", security: bearerAuth, params: Params, body: Body, response: { 200: Type.Object({ idleTimeoutExempt: Type.Boolean() }), ...apiErrors } } },
       async function demoInteraction(request) {
         const { userId, orgId } = request.auth;
         // A stand-in for the demo org's platform only: in any other org it would let users exempt themselves.
@@ -29,7 +29,7 @@ export function demoRoutes(app: FastifyInstance, a: Authority) {
       });
   });
 
-  app.post('/demo/crm-backend/backchannel-logout', { schema: { body: Type.Object({ logout_token: Type.String({ maxLength: 8192 }) }), response: { 200: Type.Null(), ...apiErrors } } },
+  app.post('/demo/crm-backend/backchannel-logout', { schema: { tags: ['Demo'], summary: "Demo crm-backend's back-channel logout receiver (acknowledges and logs)", body: Type.Object({ logout_token: Type.String({ maxLength: 8192 }) }), response: { 200: Type.Null({ description: 'Acknowledged' }), ...apiErrors } } },
     async (request, reply) => {
       request.log.info('demo crm-backend received a back-channel logout token');
       return reply.code(200).send();

@@ -39,7 +39,8 @@ export function answerFrameworkError(err: FastifyError, request: FastifyRequest,
   return known ? send(request, reply, known[0], known[1], known[2]) : send(request, reply, 400, 'bad.request', err.message);
 }
 
-export function installErrorHandlers(app: FastifyInstance) {
+/** `timeUnmatched`: records the requests that matched no route (the routes' own are timed by `timeRequests`). */
+export function installErrorHandlers(app: FastifyInstance, timeUnmatched?: (method: string, status: number, seconds: number) => void) {
   app.setErrorHandler((err: FastifyError | ApiError | OAuthError, request, reply) => {
     if (err instanceof ApiError) {
       if (err.status === 401) reply.removeHeader(IDLE_EXPIRES_HEADER).header('www-authenticate', wwwAuthenticate(err));
@@ -63,7 +64,8 @@ export function installErrorHandlers(app: FastifyInstance) {
     return send(request, reply, 500, 'internal.server.error', 'Internal server error', 'server_error');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    send(request, reply, 404, 'not.found', `No route ${request.method} ${request.url.split('?')[0]}`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    timeUnmatched?.(request.method, 404, reply.elapsedTime / 1000);
+    return send(request, reply, 404, 'not.found', `No route ${request.method} ${request.url.split('?')[0]}`);
+  });
 }

@@ -33,3 +33,18 @@ export async function pageHeaders(scope: FastifyInstance) {
 
 /** The sign-in endpoints are framed on purpose (the SDK's silent sign-in); the login form itself refuses framing. */
 export const signInHeaders = (scope: FastifyInstance) => scope.register(helmet, helmetOptions(false));
+
+/**
+ * The API reference page (Swagger UI, served from the package): scripts, styles and the document from this
+ * origin only; Swagger UI sets inline styles and draws its icons as data: images.
+ */
+export const DOCS_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+  + "connect-src 'self'; form-action 'self'; frame-ancestors 'self'; object-src 'none'; base-uri 'self'";
+
+export async function docsPageHeaders(scope: FastifyInstance) {
+  await scope.register(helmet, helmetOptions(true));
+  scope.addHook('onRequest', (_request, reply, done) => {
+    reply.header('content-security-policy', DOCS_POLICY);
+    done();
+  });
+}

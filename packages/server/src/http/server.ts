@@ -1,3 +1,4 @@
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
@@ -24,6 +25,9 @@ import { demoRoutes } from './demo-routes.ts';
 import { webRoutes } from './web-routes.ts';
 import { answerFrameworkError, installErrorHandlers } from './error-handler.ts';
 import { answerClientError } from './client-errors.ts';
+import { openApi } from './openapi.ts';
+import { operationsRoutes } from './operations-routes.ts';
+import { timeRequests } from './request-timing.ts';
 import { registerCors } from './cors.ts';
 import { authorizeRoutes } from './oauth/authorize.ts';
 import { userInfoRoutes } from './oauth/userinfo.ts';
@@ -58,6 +62,18 @@ function closeRefusedUpgrades(app: FastifyInstance) {
   });
 }
 
+/**
+ * Response serializers compiled on a route's first answer with that status, not at start: compiling every
+ * route's (fast-json-stringify) is most of the startup time. The schemas stay the allow-list they are.
+ */
+function lazySerializers(externalSchemas: unknown, options: unknown) {
+  const compile = SerializerSelector()(externalSchemas as never, options as never);
+  return (route: Parameters<typeof compile>[0]) => {
+    let serialize: ((data: unknown) => string) | undefined;
+    return (data: unknown) => (serialize ??= compile(route) as (data: unknown) => string)(data);
+  };
+}
+
 /** Builds the HTTP edge without listening, so tests can also use inject(). */
 export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer } | null = null): Promise<FastifyInstance> {
   const app = Fastify({
@@ -73,15 +89,17 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     // The contextId of every error answer and the reqId of its log line: unique across restarts and nodes.
     genReqId: () => randomUUID(),
     frameworkErrors: answerFrameworkError,
-    schemaController: { compilersFactory: { buildValidator: validators as never } },
+    schemaController: { compilersFactory: { buildValidator: validators as never, buildSerializer: lazySerializers as never } },
   });
-  installErrorHandlers(app);
+  installErrorHandlers(app, a.metrics.requestRecorder());
+  timeRequests(app, a.metrics);
   closeRefusedUpgrades(app);
   acceptEmptyJson(app);
   registerCors(app, a);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
 
-  app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+  await openApi(app, a);
+  await operationsRoutes(app, a);
   metadataRoutes(app, a);
   // Cookies only where the browser's sign-in session is read or written; hooks of plugins cost every request in their scope.
   await app.register(async function signInPages(pages) {

@@ -9,6 +9,7 @@ import { allowRanges, checkBackchannelUri, type Cidr, type Lookup, type Refusal,
 import type { BackchannelAttempt, BackchannelLogout, BackchannelResult } from '../core/records.ts';
 import type { Store } from '../store/store.ts';
 import type { SigningKeys } from '../authority/signing-keys.ts';
+import type { Metrics } from '../authority/metrics.ts';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
@@ -75,6 +76,7 @@ export class BackchannelDelivery {
       /** LOCKSTEP_BACKCHANNEL_ALLOW, parsed by the config. */
       allow: readonly string[];
       limits?: Partial<DeliveryLimits>;
+      metrics: Pick<Metrics, 'backchannelAttempt'>;
     },
   ) {
     this.#allow = allowRanges(deps.allow);
@@ -97,14 +99,23 @@ export class BackchannelDelivery {
     this.poke();
   }
 
-  /** Stops polling; attempts in flight are abandoned unrecorded (their rows stay due and go out once their claim ends). */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling. Attempts in flight get `graceMs` to finish and be recorded; the rest are abandoned
+   * unrecorded (their rows stay due and go out once their claim ends, from this node after a restart or from another).
+   */
+  async stop(graceMs = 0): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    for (const f of this.#inFlight.values()) f.abort.abort();
     await this.#pumping;
-    await Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    const settled = () => Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    if (graceMs > 0 && this.#inFlight.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    for (const f of this.#inFlight.values()) f.abort.abort();
+    await settled();
   }
 
   /** Something was added to the outbox (or a receiver has room again): start what is due. */
@@ -227,6 +238,7 @@ export class BackchannelDelivery {
       error: result === 'delivered' || result === 'http_status' ? null : result,
       nextAttemptAt: retryable ? now + MIN_RETRY_MS + fullJitterDelay(row.attempts, RETRY_BASE_MS, RETRY_CAP_MS) : null,
     };
+    this.deps.metrics.backchannelAttempt(attempt);
     await store.recordBackchannelAttempt(row.id, now, attempt);
     // The operator's log may say more than the org's audit log (the error code, the policy rule).
     log.info({ jti: row.id, orgId: row.orgId, clientId: row.clientId, outcome: attempt.outcome, result, statusCode, detail }, 'back-channel logout attempt');

@@ -42,6 +42,7 @@ export class NotificationHub {
   readonly #ended = new Map<string, { reason: RevokeReason | null; initiatingClientId: string | null; at: number }>();
   #heartbeat: NodeJS.Timeout | null = null;
   #unsubscribe: () => void;
+  #closed = false;
 
   constructor(
     private readonly deps: {
@@ -141,6 +142,10 @@ export class NotificationHub {
 
   /** A WebSocket connects to a channel: a newer connection replaces an older one. */
   connect(channelId: string, socket: ChannelSocket): Channel | null {
+    if (this.#closed) {
+      socket.close(CLOSE.goingAway, 'server shutting down');
+      return null;
+    }
     const channel = this.#channels.get(channelId);
     const ended = this.#ended.get(channelId);
     if (!channel && ended) {
@@ -175,7 +180,12 @@ export class NotificationHub {
     }
   }
 
+  /**
+   * Shutdown: every socket is told and closed with 1001, so its client reconnects (to another node, or to this
+   * one after its restart); the channels stay in the store, so the same connectUri works there.
+   */
   close(): void {
+    this.#closed = true;
     this.#unsubscribe();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     for (const channel of [...this.#channels.values()]) {

@@ -34,8 +34,7 @@ function demoClients(issuer: string): Omit<Client, 'secretHash' | 'createdAt' | 
       redirectUris: [`${issuer}/demo/callback`, 'http://127.0.0.1/callback'], postLogoutRedirectUris: [`${issuer}/demo/agent`] },
     { id: 'crm-embedded', name: 'CRM (embedded)', ...spa,
       redirectUris: [`${issuer}/demo/callback`, 'http://127.0.0.1/callback'], postLogoutRedirectUris: [`${issuer}/demo/embedded`] },
-    { id: 'admin-console', name: 'Lockstep Admin Console', ...spa,
-      redirectUris: [`${issuer}/admin/callback`, 'http://127.0.0.1/admin/callback'], postLogoutRedirectUris: [`${issuer}/admin`], loopbackAnyPort: false },
+    { ...consoleClient(DEMO_CONSOLE_CLIENT_ID, issuer), redirectUris: [`${issuer}/admin/callback`, 'http://127.0.0.1/admin/callback'] },
     { id: 'desktop-app', name: 'Desktop App', ...spa, redirectUris: ['http://127.0.0.1/callback'], postLogoutRedirectUris: [] },
     { id: 'crm-backend', name: 'CRM Backend', ...confidential, grantTypes: ['authorization_code', 'refresh_token'],
       redirectUris: [`${issuer}/demo/crm-backend/callback`, 'http://127.0.0.1/callback'],
@@ -43,6 +42,23 @@ function demoClients(issuer: string): Omit<Client, 'secretHash' | 'createdAt' | 
     { id: 'automation', name: 'Automation', ...confidential, grantTypes: ['client_credentials'], redirectUris: [], backchannelLogoutUri: null, roles: ['admin'] },
   ];
 }
+
+/** The admin console's client in the demo org; another org's console has a client of its own (see consoleClientIdOf). */
+export const DEMO_CONSOLE_CLIENT_ID = 'admin-console';
+
+/**
+ * An org's admin console (/admin): a public client signing in to `{issuer}/admin/callback`. Its redirect
+ * URI matches on its exact port only: no local process gets its codes.
+ */
+export function consoleClient(id: string, issuer: string): Omit<Client, 'secretHash' | 'createdAt' | 'orgId'> {
+  return {
+    id, name: 'Lockstep Admin Console', type: 'public', grantTypes: ['authorization_code', 'refresh_token'], backchannelLogoutUri: null,
+    allowedOrigins: [], roles: [], loopbackAnyPort: false, redirectUris: [`${issuer}/admin/callback`], postLogoutRedirectUris: [`${issuer}/admin`],
+  };
+}
+
+/** Client ids are global, so each org's console client carries the org's id. */
+export const consoleClientIdOf = (orgId: string) => (orgId === DEMO_ORG_ID ? DEMO_CONSOLE_CLIENT_ID : `admin-console-${orgId}`);
 
 const generate = () => randomBytes(12).toString('base64url');
 

@@ -15,6 +15,8 @@ export class StoreConflictError extends Error {
  */
 export interface Store {
   close(): Promise<void>;
+  /** Migrations this code has that the database has not recorded (0: up to date). One cheap query: readiness probes call it. */
+  pendingMigrations(): Promise<number>;
 
   createOrg(org: Org, settings: OrgSettings): Promise<void>;
   getOrg(id: string): Promise<Org | null>;
@@ -146,6 +148,8 @@ export interface Store {
    * is still recorded, without a next attempt. The claim ends.
    */
   recordBackchannelAttempt(id: string, at: number, attempt: BackchannelAttempt): Promise<void>;
+  /** The outbox at a glance (each metrics scrape reads it): pending rows, claimed or not, and when the oldest was queued (null: none). */
+  backchannelOutboxStats(): Promise<OutboxStats>;
 
   /**
    * One sweep of the idle expirer, in one transaction: revokes each token whose stored idle deadline has
@@ -179,4 +183,9 @@ export interface PurgeCounts {
   backchannelDeliveries: number;
   clusterLog: number;
   channels: number;
+}
+
+export interface OutboxStats {
+  pending: number;
+  oldestCreatedAt: number | null;
 }

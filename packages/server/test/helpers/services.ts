@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -80,6 +81,11 @@ export async function postgresProblem(url = TEST_POSTGRES_URL): Promise<string |
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** Why a cluster (PostgreSQL and a redis-server of our own) cannot be started here, or undefined when it can. */
+export async function clusterProblem(): Promise<string | undefined> {
+  return (await postgresProblem()) ?? (existsSync(REDIS_SERVER) ? undefined : `${REDIS_SERVER} not found`);
 }
 
 /** A new database on the server of `url` (empty, or a copy of `template`); `drop` removes it, closing whatever is still connected. */

@@ -18,7 +18,7 @@ const AuditView = Type.Object({
 
 export function auditRoutes(admin: FastifyInstance, a: Authority) {
   admin.get<{ Querystring: Static<typeof AuditQuery> }>('/api/v2/audits',
-    { schema: { querystring: AuditQuery, response: { 200: Paged(AuditView), ...apiErrors } } },
+    { schema: { tags: ['Audits'], summary: 'List audit entries (filter by user, kind, time)', querystring: AuditQuery, response: { 200: Paged(AuditView), ...apiErrors } } },
     async function listAudits(request) {
       const q = request.query;
       const { pageSize, offset } = pageParams(q);

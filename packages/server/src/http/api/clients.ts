@@ -67,10 +67,10 @@ async function mustGetClient(a: Authority, orgId: string, id: string) {
 }
 
 export function clientRoutes(admin: FastifyInstance, a: Authority) {
-  admin.get<{ Querystring: PageRequest }>('/api/v2/oauth/clients', { schema: { querystring: PageQuery, response: { 200: Paged(ClientView), ...apiErrors } } },
+  admin.get<{ Querystring: PageRequest }>('/api/v2/oauth/clients', { schema: { tags: ['OAuth clients'], summary: 'List OAuth clients', querystring: PageQuery, response: { 200: Paged(ClientView), ...apiErrors } } },
     async (request) => page(await a.store.listClients(request.auth.orgId), request.query, clientView));
 
-  admin.post<{ Body: ClientBody }>('/api/v2/oauth/clients', { schema: { body: ClientBody, response: { 201: ClientView, ...apiErrors } } },
+  admin.post<{ Body: ClientBody }>('/api/v2/oauth/clients', { schema: { tags: ['OAuth clients'], summary: 'Register an OAuth client (a confidential one gets its secret once)', body: ClientBody, response: { 201: ClientView, ...apiErrors } } },
     async function createClient(request, reply) {
       checkClient(request.body);
       await checkBackchannelLogoutUri(a, request.body);
@@ -83,11 +83,11 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       return reply.code(201).send({ ...clientView(client), ...(secret ? { secret } : {}) });
     });
 
-  admin.get<{ Params: { id: string } }>('/api/v2/oauth/clients/:id', { schema: { params: IdParams, response: { 200: ClientView, ...apiErrors } } },
+  admin.get<{ Params: { id: string } }>('/api/v2/oauth/clients/:id', { schema: { tags: ['OAuth clients'], summary: 'Get an OAuth client', params: IdParams, response: { 200: ClientView, ...apiErrors } } },
     async (request) => clientView(await mustGetClient(a, request.auth.orgId, request.params.id)));
 
   admin.put<{ Params: { id: string }; Body: ClientBody }>('/api/v2/oauth/clients/:id',
-    { schema: { params: IdParams, body: ClientBody, response: { 200: ClientView, ...apiErrors } } },
+    { schema: { tags: ['OAuth clients'], summary: 'Replace an OAuth client', params: IdParams, body: ClientBody, response: { 200: ClientView, ...apiErrors } } },
     async function updateClient(request) {
       const client = await mustGetClient(a, request.auth.orgId, request.params.id);
       checkClient(request.body);
@@ -99,7 +99,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       return clientView(next);
     });
 
-  admin.delete<{ Params: { id: string } }>('/api/v2/oauth/clients/:id', { schema: { params: IdParams, response: { 204: NoContent, ...apiErrors } } },
+  admin.delete<{ Params: { id: string } }>('/api/v2/oauth/clients/:id', { schema: { tags: ['OAuth clients'], summary: 'Delete an OAuth client (its tokens end)', params: IdParams, response: { 204: NoContent, ...apiErrors } } },
     async function deleteClient(request, reply) {
       const { orgId, clientId } = request.auth;
       const client = await mustGetClient(a, orgId, request.params.id);
@@ -111,7 +111,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
     });
 
   // A new secret, answered once; the old one stops working at once. Tokens already issued stay (revoke them apart if it leaked).
-  admin.post<{ Params: { id: string } }>('/api/v2/oauth/clients/:id/secret', { schema: { params: IdParams, response: { 200: ClientView, ...apiErrors } } },
+  admin.post<{ Params: { id: string } }>('/api/v2/oauth/clients/:id/secret', { schema: { tags: ['OAuth clients'], summary: "Rotate a confidential client's secret (answered once)", params: IdParams, response: { 200: ClientView, ...apiErrors } } },
     async function rotateSecret(request) {
       const client = await mustGetClient(a, request.auth.orgId, request.params.id);
       if (client.type !== 'confidential') throw BadRequest('A public client has no secret');

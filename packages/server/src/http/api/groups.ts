@@ -68,10 +68,10 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
     return groupView(next);
   }
 
-  admin.get<{ Querystring: PageRequest }>('/api/v2/groups', { schema: { querystring: PageQuery, response: { 200: Paged(GroupView), ...apiErrors } } },
+  admin.get<{ Querystring: PageRequest }>('/api/v2/groups', { schema: { tags: ['Groups'], summary: 'List groups', querystring: PageQuery, response: { 200: Paged(GroupView), ...apiErrors } } },
     async (request) => page(await a.store.listGroups(request.auth.orgId), request.query, groupView));
 
-  admin.post<{ Body: Static<typeof GroupCreate> }>('/api/v2/groups', { schema: { body: GroupCreate, response: { 201: GroupView, ...apiErrors } } },
+  admin.post<{ Body: Static<typeof GroupCreate> }>('/api/v2/groups', { schema: { tags: ['Groups'], summary: 'Create a group', body: GroupCreate, response: { 201: GroupView, ...apiErrors } } },
     async function createGroup(request, reply) {
       const { orgId } = request.auth;
       const b = request.body;
@@ -87,13 +87,13 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
       return reply.code(201).send(groupView(group));
     });
 
-  admin.get<Id>('/api/v2/groups/:id', { schema: { params: IdParams, response: { 200: GroupView, ...apiErrors } } },
+  admin.get<Id>('/api/v2/groups/:id', { schema: { tags: ['Groups'], summary: 'Get a group', params: IdParams, response: { 200: GroupView, ...apiErrors } } },
     async (request) => groupView(await mustGetGroup(a, request.auth.orgId, request.params.id)));
 
   // PUT is the SDK's putGroup; PATCH the same partial update.
   for (const method of ['put', 'patch'] as const) {
     admin[method]<Id & { Body: Static<typeof GroupUpdate> }>('/api/v2/groups/:id',
-      { schema: { params: IdParams, body: GroupUpdate, response: { 200: GroupView, ...apiErrors } } },
+      { schema: { tags: ['Groups'], summary: method === 'put' ? 'Update a group (putGroup)' : 'Update a group (same as PUT)', params: IdParams, body: GroupUpdate, response: { 200: GroupView, ...apiErrors } } },
       async function updateGroup(request) {
         const { version, ...fields } = request.body;
         return changeGroup(request.auth.orgId, request.params.id, version, (g) => ({ ...g, ...fields }));
@@ -101,7 +101,7 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
   }
 
   admin.get<Id & { Querystring: PageRequest }>('/api/v2/groups/:id/members',
-    { schema: { params: IdParams, querystring: PageQuery, response: { 200: Paged(UserView), ...apiErrors } } },
+    { schema: { tags: ['Groups'], summary: 'List the members of a group', params: IdParams, querystring: PageQuery, response: { 200: Paged(UserView), ...apiErrors } } },
     async function groupMembers(request) {
       const group = await mustGetGroup(a, request.auth.orgId, request.params.id);
       const members = new Set(group.memberIds);
@@ -109,19 +109,19 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
     });
 
   admin.post<Id & { Body: Static<typeof GroupMembersUpdate> }>('/api/v2/groups/:id/members',
-    { schema: { params: IdParams, body: GroupMembersUpdate, response: { 200: GroupView, ...apiErrors } } },
+    { schema: { tags: ['Groups'], summary: 'Add members to a group', params: IdParams, body: GroupMembersUpdate, response: { 200: GroupView, ...apiErrors } } },
     async (request) => changeGroup(request.auth.orgId, request.params.id, request.body.version,
       (g) => ({ ...g, memberIds: [...new Set([...g.memberIds, ...request.body.memberIds])] })));
 
   admin.delete<Id & { Querystring: Static<typeof RemoveMembers> }>('/api/v2/groups/:id/members',
-    { schema: { params: IdParams, querystring: RemoveMembers, response: { 200: GroupView, ...apiErrors } } },
+    { schema: { tags: ['Groups'], summary: 'Remove members from a group', params: IdParams, querystring: RemoveMembers, response: { 200: GroupView, ...apiErrors } } },
     async function removeMembers(request) {
       const gone = new Set(request.query.ids.split(',').map((id) => id.trim()).filter(Boolean));
       if (gone.size > 1000) throw BadRequest('At most 1000 ids can be removed at once');
       return changeGroup(request.auth.orgId, request.params.id, undefined, (g) => ({ ...g, memberIds: g.memberIds.filter((id) => !gone.has(id)) }));
     });
 
-  admin.delete<Id>('/api/v2/groups/:id', { schema: { params: IdParams, response: { 204: NoContent, ...apiErrors } } },
+  admin.delete<Id>('/api/v2/groups/:id', { schema: { tags: ['Groups'], summary: 'Delete a group', params: IdParams, response: { 204: NoContent, ...apiErrors } } },
     async (request, reply) => {
       if (!(await a.store.deleteGroup(request.auth.orgId, request.params.id))) throw NotFound(`No group ${request.params.id} in this organization`);
       await a.ledger.retimeOrg(request.auth.orgId);

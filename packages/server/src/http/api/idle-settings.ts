@@ -23,6 +23,11 @@ const IdleTokenTimeout = Type.Object({
   inactivityTimeoutUnit: Unit,
   inactivityTimeoutGroupsEnabled: Type.Boolean(),
   inactivityTimeoutGroupBundles: Type.Array(Bundle),
+}, {
+  examples: [{
+    enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 1800, inactivityTimeoutUnit: 'MINUTES', inactivityTimeoutGroupsEnabled: true,
+    inactivityTimeoutGroupBundles: [{ priority: 1, timeoutSeconds: 900, groups: ['5c1e9a4e-2b7f-4d38-9f0e-6f3d2a1b7c90'], inactivityTimeoutUnit: 'MINUTES' }],
+  }],
 });
 const IdleTokenTimeoutPut = Type.Object({
   enableIdleTokenTimeout: Type.Optional(Type.Boolean()),
@@ -30,14 +35,17 @@ const IdleTokenTimeoutPut = Type.Object({
   inactivityTimeoutUnit: Type.Optional(Unit),
   inactivityTimeoutGroupsEnabled: Type.Optional(Type.Boolean()),
   inactivityTimeoutGroupBundles: Type.Optional(Type.Array(BundleIn, { maxItems: 5 })),
-}, { additionalProperties: false, minProperties: 1 });
+}, {
+  additionalProperties: false, minProperties: 1,
+  examples: [{ enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 1800, inactivityTimeoutUnit: 'MINUTES' }, { enableIdleTokenTimeout: false }],
+});
 
 export function idleSettingsRoutes(api: FastifyInstance, a: Authority) {
-  api.get('/api/v2/tokens/timeout', { schema: { response: { 200: IdleTokenTimeout, ...apiErrors } } },
+  api.get('/api/v2/tokens/timeout', { schema: { tags: ['Tokens'], summary: 'Get the idle token timeout', response: { 200: IdleTokenTimeout, ...apiErrors } } },
     async (request) => (await a.settings.get(request.auth.orgId)).idle);
 
   api.put<{ Body: Static<typeof IdleTokenTimeoutPut> }>('/api/v2/tokens/timeout',
-    { preHandler: requireRole(a, 'admin'), schema: { body: IdleTokenTimeoutPut, response: { 200: IdleTokenTimeout, ...apiErrors } } },
+    { preHandler: requireRole(a, 'admin'), schema: { tags: ['Tokens'], summary: 'Change the idle token timeout (admin; missing fields keep their value)', body: IdleTokenTimeoutPut, response: { 200: IdleTokenTimeout, ...apiErrors } } },
     async function setIdleTimeout(request) {
       const { orgId } = request.auth;
       const current = await a.settings.get(orgId);

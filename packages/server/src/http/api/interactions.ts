@@ -20,7 +20,7 @@ const InteractionView = Type.Object({
 /** The interaction feed a contact-center platform sends; drives the idle-timeout exemption. */
 export function interactionRoutes(api: FastifyInstance, a: Authority) {
   api.put<{ Params: Static<typeof Params>; Body: Static<typeof InteractionBody> }>('/api/v2/users/:id/interactions/:interactionId',
-    { preHandler: requireRole(a, 'admin'), schema: { params: Params, body: InteractionBody, response: { 200: InteractionView, ...apiErrors } } },
+    { preHandler: requireRole(a, 'admin'), schema: { tags: ['Interactions'], summary: 'Report an interaction state (drives the idle-timeout exemption; admin)', params: Params, body: InteractionBody, response: { 200: InteractionView, ...apiErrors } } },
     async function interactionFeed(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
       const { type, state } = request.body;

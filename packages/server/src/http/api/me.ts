@@ -13,7 +13,7 @@ const Organization = Type.Object({
 
 /** Who the token acts for: `GET /api/v2/users/me` (a user's token) and `GET /api/v2/organizations/me` (any token). */
 export function meRoutes(api: FastifyInstance, a: Authority) {
-  api.get('/api/v2/users/me', { schema: { response: { 200: UserView, ...apiErrors } } }, async function userMe(request) {
+  api.get('/api/v2/users/me', { schema: { tags: ['Users'], summary: 'The user of this token', response: { 200: UserView, ...apiErrors } } }, async function userMe(request) {
     const { orgId, userId } = request.auth;
     if (!userId) throw BadRequest('This token acts for a client, not a user (client credentials): there is no /users/me');
     const user = await a.store.getUser(orgId, userId);
@@ -21,7 +21,7 @@ export function meRoutes(api: FastifyInstance, a: Authority) {
     return userView(user);
   });
 
-  api.get('/api/v2/organizations/me', { schema: { response: { 200: Organization, ...apiErrors } } }, async function organizationMe(request) {
+  api.get('/api/v2/organizations/me', { schema: { tags: ['Organization'], summary: "The token's organization (with features)", response: { 200: Organization, ...apiErrors } } }, async function organizationMe(request) {
     const org = await a.store.getOrg(request.auth.orgId);
     if (!org) throw NotFound('The organization of this token no longer exists');
     const { hipaa } = await a.settings.get(org.id);

@@ -6,7 +6,7 @@ import { LIMITS } from '../../core/limits.ts';
 import type { Channel } from '../../notify/channel.ts';
 import type { NotificationHub } from '../../notify/hub.ts';
 import { rolesOf } from '../auth-guard.ts';
-import { apiErrors, Iso, iso, NoContent } from '../schemas.ts';
+import { apiError, apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 
 const ChannelView = Type.Object({ id: Type.String(), connectUri: Type.String(), expires: Iso });
 const Topic = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
@@ -77,16 +77,16 @@ const AVAILABLE_TOPICS = {
 };
 
 export function notificationRoutes(api: FastifyInstance, a: Authority, hub: NotificationHub) {
-  api.get('/api/v2/notifications/availabletopics', { schema: { response: { 200: AvailableTopics, ...apiErrors } } }, async () => AVAILABLE_TOPICS);
+  api.get('/api/v2/notifications/availabletopics', { schema: { tags: ['Notifications'], summary: 'List the topics a channel can subscribe to', response: { 200: AvailableTopics, ...apiErrors } } }, async () => AVAILABLE_TOPICS);
 
   // Whether the channel still exists (the SDK's headNotificationsChannel): 200, or 404.
-  api.head<ChannelRequest>('/api/v2/notifications/channels/:id', { schema: { params: ChannelParams, response: { 200: NoContent, ...apiErrors } } },
+  api.head<ChannelRequest>('/api/v2/notifications/channels/:id', { config: { swagger: { exposeHeadRoute: true } }, schema: { tags: ['Notifications'], summary: 'Whether a channel of this token still exists', params: ChannelParams, response: { 200: NoContent, ...apiErrors } } },
     async (request, reply) => {
       await ownChannel(hub, request);
       return reply.code(200).header('content-length', 0).send();
     });
 
-  api.post('/api/v2/notifications/channels', { schema: { response: { 200: ChannelView, ...apiErrors } } },
+  api.post('/api/v2/notifications/channels', { schema: { tags: ['Notifications'], summary: 'Create a notification channel', response: { 200: ChannelView, ...apiErrors } } },
     async function createChannel(request) {
       const { token } = request.auth;
       if (token.userId) {
@@ -97,23 +97,23 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
       return view(await hub.create(token), a.issuer());
     });
 
-  api.get('/api/v2/notifications/channels', { schema: { response: { 200: Type.Object({ entities: Type.Array(ChannelView) }), ...apiErrors } } },
+  api.get('/api/v2/notifications/channels', { schema: { tags: ['Notifications'], summary: "List this token's channels", response: { 200: Type.Object({ entities: Type.Array(ChannelView) }), ...apiErrors } } },
     async (request) => ({ entities: hub.channelsOf(request.auth.token.id).map((c) => view(c, a.issuer())) }));
 
   api.get<ChannelRequest>('/api/v2/notifications/channels/:id/subscriptions',
-    { schema: { params: ChannelParams, response: { 200: Subscriptions, ...apiErrors } } },
+    { schema: { tags: ['Notifications'], summary: "List a channel's subscriptions", params: ChannelParams, response: { 200: Subscriptions, ...apiErrors } } },
     async (request) => topicsOf(await ownChannel(hub, request)));
 
-  const subscribe = { schema: { params: ChannelParams, querystring: SubscribeQuery, body: Topics, response: { 200: Subscriptions, ...apiErrors } } };
+  const subscribe = (summary: string) => ({ schema: { tags: ['Notifications'], summary, params: ChannelParams, querystring: SubscribeQuery, body: Topics, response: { 200: Subscriptions, ...apiErrors } } });
 
-  api.put<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe, async function replaceSubscriptions(request) {
+  api.put<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe('Replace the subscriptions of a channel'), async function replaceSubscriptions(request) {
     const channel = await ownChannel(hub, request);
     const { permitted, rejected } = await sortTopics(a, request);
     await hub.setTopics(channel, permitted);
     return topicsOf(channel, rejected);
   });
 
-  api.post<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe, async function addSubscriptions(request) {
+  api.post<SubscribeRequest>('/api/v2/notifications/channels/:id/subscriptions', subscribe('Add subscriptions to a channel'), async function addSubscriptions(request) {
     const channel = await ownChannel(hub, request);
     const { permitted, rejected } = await sortTopics(a, request);
     await hub.setTopics(channel, [...channel.topics, ...permitted]);
@@ -121,19 +121,24 @@ export function notificationRoutes(api: FastifyInstance, a: Authority, hub: Noti
   });
 
   api.delete<ChannelRequest>('/api/v2/notifications/channels/:id/subscriptions',
-    { schema: { params: ChannelParams, response: { 204: NoContent, ...apiErrors } } },
+    { schema: { tags: ['Notifications'], summary: "Remove all of a channel's subscriptions", params: ChannelParams, response: { 204: NoContent, ...apiErrors } } },
     async (request, reply) => {
       await hub.setTopics(await ownChannel(hub, request), []);
       return reply.code(204).send();
     });
 }
 
+const CHANNEL_SOCKET_DESCRIPTION = 'Connect with a WebSocket client (Upgrade: websocket). Messages are `{"topicName","eventBody"}`: '
+  + '`channel.metadata` heartbeats every 30 s and answers `{"message":"ping"}`; `v2.system.token_revoked` `{reason, initiatingClientId?, at}` '
+  + 'when the token ends. Close codes 4000-4999 are final: 4001 token ended, 4002 channel removed, 4003 token expired, 4004 unknown channel; '
+  + 'below 4000: reconnect with backoff. Never activity.';
+
 /**
  * The WebSocket end of a channel, on whichever node the connection reaches. The channel id is the capability;
  * nothing here counts as activity.
  */
 export function channelSocketRoute(app: FastifyInstance, hub: NotificationHub) {
-  app.get<ChannelRequest>('/notifications/channels/:id', { websocket: true, schema: { params: ChannelParams } }, async (socket, request) => {
+  app.get<ChannelRequest>('/notifications/channels/:id', { websocket: true, schema: { tags: ['Notifications'], summary: 'The WebSocket of a notification channel (connectUri)', description: CHANNEL_SOCKET_DESCRIPTION, response: { 101: Type.Null({ description: 'Switching Protocols: the channel socket' }), 404: apiError('Not a WebSocket upgrade request') }, params: ChannelParams } }, async (socket, request) => {
     await hub.find(request.params.id).catch((err) => request.log.warn({ err, reqId: request.id }, 'reading a shared channel failed'));
     if (socket.readyState !== socket.OPEN) return; // gone while the channel was looked up
     const channel = hub.connect(request.params.id, socket);

@@ -95,34 +95,34 @@ type Id = { Params: Static<typeof IdParams> };
 type Source = { Params: Static<typeof PresenceSource> };
 
 export function presenceRoutes(api: FastifyInstance, a: Authority) {
-  api.get('/api/v2/presence/definitions', { schema: { querystring: DefinitionsQuery, response: { 200: Definitions, ...apiErrors } } }, async () => DEFINITIONS);
+  api.get('/api/v2/presence/definitions', { schema: { tags: ['Presence'], summary: 'List the presence definitions (system presences)', querystring: DefinitionsQuery, response: { 200: Definitions, ...apiErrors } } }, async () => DEFINITIONS);
 
   api.get<{ Params: { definitionId: string } }>('/api/v2/presence/definitions/:definitionId',
-    { schema: { params: Type.Object({ definitionId: DefinitionId }), response: { 200: Definition, ...apiErrors } } },
+    { schema: { tags: ['Presence'], summary: 'Get a presence definition', params: Type.Object({ definitionId: DefinitionId }), response: { 200: Definition, ...apiErrors } } },
     async (request) => {
       const found = DEFINITIONS.entities.find((d) => d.id === request.params.definitionId.toLowerCase());
       if (!found) throw NotFound(`No presence definition ${request.params.definitionId}`);
       return found;
     });
 
-  api.get<Source>('/api/v2/users/:id/presences/:sourceId', { schema: { params: PresenceSource, response: { 200: UserPresence, ...apiErrors } } },
+  api.get<Source>('/api/v2/users/:id/presences/:sourceId', { schema: { tags: ['Presence'], summary: "Get a user's presence", params: PresenceSource, response: { 200: UserPresence, ...apiErrors } } },
     async (request) => {
       checkSource(request.params.sourceId);
       return presenceView(await statusOf(a, request.auth.orgId, request.params.id));
     });
 
   api.patch<Source & { Body: Static<typeof UserPresenceBody> }>('/api/v2/users/:id/presences/:sourceId',
-    { schema: { params: PresenceSource, body: UserPresenceBody, response: { 200: UserPresence, ...apiErrors } } },
+    { schema: { tags: ['Presence'], summary: "Set a user's presence by definition id", params: PresenceSource, body: UserPresenceBody, response: { 200: UserPresence, ...apiErrors } } },
     async (request) => {
       checkSource(request.params.sourceId);
       const presence = definitionNamed(request.body);
       return presenceView(await changeStatus(a, request, (s, now) => withPresence(s, presence, now)));
     });
 
-  api.get<Id>('/api/v2/users/:id/routingstatus', { schema: { params: IdParams, response: { 200: RoutingView, ...apiErrors } } },
+  api.get<Id>('/api/v2/users/:id/routingstatus', { schema: { tags: ['Presence'], summary: "Get a user's routing status", params: IdParams, response: { 200: RoutingView, ...apiErrors } } },
     async (request) => routingView(await statusOf(a, request.auth.orgId, request.params.id)));
 
   api.put<Id & { Body: Static<typeof RoutingBody> }>('/api/v2/users/:id/routingstatus',
-    { schema: { params: IdParams, body: RoutingBody, response: { 200: RoutingView, ...apiErrors } } },
+    { schema: { tags: ['Presence'], summary: "Set a user's routing status", params: IdParams, body: RoutingBody, response: { 200: RoutingView, ...apiErrors } } },
     async (request) => routingView(await changeStatus(a, request, (s, now) => ({ ...s, routingStatus: request.body.status, routingAt: now }))));
 }

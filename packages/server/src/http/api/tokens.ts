@@ -28,10 +28,10 @@ const UserIdParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength
 
 export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
   // An explicit zero length keeps the connection alive: this is the SDK's fallback heartbeat.
-  api.head('/api/v2/tokens/me', { schema: { querystring: MeQuery, response: { 200: NoContent, ...apiErrors } } },
+  api.head('/api/v2/tokens/me', { config: { swagger: { exposeHeadRoute: true } }, schema: { tags: ['Tokens'], summary: 'Whether this token is live (no body; preserveIdleTTL=true: not activity)', querystring: MeQuery, response: { 200: NoContent, ...apiErrors } } },
     async (_request, reply) => reply.code(200).header('content-length', 0).send());
 
-  api.get('/api/v2/tokens/me', { exposeHeadRoute: false, schema: { querystring: MeQuery, response: { 200: TokenInfo, ...apiErrors } } },
+  api.get('/api/v2/tokens/me', { exposeHeadRoute: false, schema: { tags: ['Tokens'], summary: 'This token: organization, client, user, idle deadline (TokenInfo)', querystring: MeQuery, response: { 200: TokenInfo, ...apiErrors } } },
     async function tokenInfo(request) {
       const { token } = request.auth;
       const [user, client, org] = await Promise.all([
@@ -56,7 +56,10 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
       };
     });
 
-  api.delete('/api/v2/tokens/me', { schema: { response: { 204: NoContent, ...apiErrors } } },
+  api.delete('/api/v2/tokens/me', { schema: { tags: ['Tokens'], summary: 'Log out: this client, or every client of the user with universal logout on',
+    description: 'Ends this token (and every token of the user when universal logout is on: the other clients get v2.system.token_revoked and close code 4001). '
+      + 'Example: `DELETE /api/v2/tokens/me` with `Authorization: Bearer <token>` answers 204; the next call with that token answers 401 code token.revoked, reason logout.',
+    response: { 204: NoContent, ...apiErrors } } },
     async function logout(request, reply) {
       const { token } = request.auth;
       request.auth.endsOwnToken = true;
@@ -65,9 +68,11 @@ export function tokenApiRoutes(api: FastifyInstance, a: Authority) {
       return reply.code(204).send();
     });
 
-  const adminLogoffRoute = { preHandler: requireRole(a, 'admin'), schema: { params: UserIdParams, response: { 204: NoContent, ...apiErrors } } };
-  api.delete<{ Params: { userId: string } }>('/api/v2/tokens/:userId', adminLogoffRoute, adminLogoff);
-  api.delete<{ Params: { userId: string } }>('/api/v2/apps/users/:userId/logout', adminLogoffRoute, adminLogoff);
+  const adminLogoffRoute = (summary: string) => ({
+    preHandler: requireRole(a, 'admin'), schema: { tags: ['Tokens'], summary, params: UserIdParams, response: { 204: NoContent, ...apiErrors } },
+  });
+  api.delete<{ Params: { userId: string } }>('/api/v2/tokens/:userId', adminLogoffRoute("Log off a user everywhere (admin)"), adminLogoff);
+  api.delete<{ Params: { userId: string } }>('/api/v2/apps/users/:userId/logout', adminLogoffRoute('Log off a user everywhere (admin; the apps/users name)'), adminLogoff);
 
   /** Administrative logoff: everything of the user, whatever the universal-logout setting. */
   async function adminLogoff(request: FastifyRequest<{ Params: { userId: string } }>, reply: FastifyReply) {

@@ -13,7 +13,7 @@ const LiveTokenView = Type.Object({
 /** An admin's view of a user's live tokens, per client (the console's Users page). Never the token itself. */
 export function userTokenRoutes(admin: FastifyInstance, a: Authority) {
   admin.get<{ Params: Static<typeof IdParams>; Querystring: PageRequest }>('/api/v2/users/:id/tokens',
-    { schema: { params: IdParams, querystring: PageQuery, response: { 200: Paged(LiveTokenView), ...apiErrors } } },
+    { schema: { tags: ['Users'], summary: "A user's live tokens, per client (never the token itself)", params: IdParams, querystring: PageQuery, response: { 200: Paged(LiveTokenView), ...apiErrors } } },
     async function liveTokensOfUser(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
       const now = a.clock.now();

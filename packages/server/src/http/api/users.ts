@@ -37,10 +37,10 @@ export const userView = (u: User) => ({
 const emailTaken = (email: string) => Conflict(`A user with email ${email} already exists`);
 
 export function userRoutes(admin: FastifyInstance, a: Authority) {
-  admin.get<{ Querystring: PageRequest }>('/api/v2/users', { schema: { querystring: PageQuery, response: { 200: Paged(UserView), ...apiErrors } } },
+  admin.get<{ Querystring: PageRequest }>('/api/v2/users', { schema: { tags: ['Users'], summary: 'List users', querystring: PageQuery, response: { 200: Paged(UserView), ...apiErrors } } },
     async (request) => page(await a.store.listUsers(request.auth.orgId), request.query, userView));
 
-  admin.post<{ Body: Static<typeof NewUser> }>('/api/v2/users', { schema: { body: NewUser, response: { 201: UserView, ...apiErrors } } },
+  admin.post<{ Body: Static<typeof NewUser> }>('/api/v2/users', { schema: { tags: ['Users'], summary: 'Create a user', body: NewUser, response: { 201: UserView, ...apiErrors } } },
     async function createUser(request, reply) {
       const now = a.clock.now();
       const b = request.body;
@@ -57,11 +57,11 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
       return reply.code(201).send(userView(user));
     });
 
-  admin.get<{ Params: { id: string } }>('/api/v2/users/:id', { schema: { params: IdParams, response: { 200: UserView, ...apiErrors } } },
+  admin.get<{ Params: { id: string } }>('/api/v2/users/:id', { schema: { tags: ['Users'], summary: 'Get a user', params: IdParams, response: { 200: UserView, ...apiErrors } } },
     async (request) => userView(await mustGetUser(a, request.auth.orgId, request.params.id)));
 
   admin.patch<{ Params: { id: string }; Body: Static<typeof UserPatch> }>('/api/v2/users/:id',
-    { schema: { params: IdParams, body: UserPatch, response: { 200: UserView, ...apiErrors } } },
+    { schema: { tags: ['Users'], summary: 'Change a user (a new password ends their tokens)', params: IdParams, body: UserPatch, response: { 200: UserView, ...apiErrors } } },
     async function updateUser(request) {
       const user = await mustGetUser(a, request.auth.orgId, request.params.id);
       const { password, version, ...fields } = request.body;
@@ -86,7 +86,7 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
       return userView(next);
     });
 
-  admin.delete<{ Params: { id: string } }>('/api/v2/users/:id', { schema: { params: IdParams, response: { 204: NoContent, ...apiErrors } } },
+  admin.delete<{ Params: { id: string } }>('/api/v2/users/:id', { schema: { tags: ['Users'], summary: 'Delete a user (their tokens end)', params: IdParams, response: { 204: NoContent, ...apiErrors } } },
     async function deleteUser(request, reply) {
       const { orgId, userId: adminId, clientId } = request.auth;
       const user = await mustGetUser(a, orgId, request.params.id);

@@ -9,7 +9,7 @@ import { safeEqual } from '../../core/secrets.ts';
 import type { Client, SignInSession, User } from '../../core/records.ts';
 import { messagePage } from '../../web/html.ts';
 import { loginPage } from '../../web/login-page.ts';
-import { Html } from '../schemas.ts';
+import { FORM, HTML, Html, Redirect } from '../schemas.ts';
 
 const CSRF_COOKIE = 'lockstep_csrf';
 const short = Type.String({ maxLength: 2048 });
@@ -34,7 +34,9 @@ const LoginForm = Type.Intersect([
 ]);
 type LoginForm = Static<typeof LoginForm>;
 
-const htmlResponses = { 200: Html, 400: Html, 401: Html, 403: Html, 429: Html };
+const htmlResponses = {
+  200: Html, 303: Redirect('To the redirect_uri with code (or error) and state, and iss'), 400: Html, 401: Html, 403: Html, 413: Html, 415: Html, 429: Html, 500: Html,
+};
 
 /** The password form is never framed by another site (clickjacking); an embedded client signs in through a popup instead. */
 const NOT_FRAMED = { 'content-security-policy': "frame-ancestors 'self'", 'x-frame-options': 'SAMEORIGIN' };
@@ -115,7 +117,7 @@ function waitText(seconds: number): string {
 export function authorizeRoutes(app: FastifyInstance, a: Authority) {
   const secure = () => a.issuer().startsWith('https:');
 
-  app.get<{ Querystring: AuthorizeQuery }>('/oauth/authorize', { schema: { querystring: AuthorizeQuery, response: htmlResponses } },
+  app.get<{ Querystring: AuthorizeQuery }>('/oauth/authorize', { schema: { tags: ['Sign-in pages'], summary: 'Authorization endpoint: code + PKCE S256; the login form without a sign-in session', produces: HTML, querystring: AuthorizeQuery, response: htmlResponses } },
     async function authorize(request, reply) {
       const outcome = await check(a, request.query);
       if ('page' in outcome) return reply.code(outcome.status).type('text/html').send(outcome.page);
@@ -134,7 +136,7 @@ export function authorizeRoutes(app: FastifyInstance, a: Authority) {
         .send(loginPage({ clientName: c.client.name, params: passThrough(request.query), csrf }));
     });
 
-  app.post<{ Body: LoginForm }>('/oauth/authorize', { schema: { body: LoginForm, response: htmlResponses } },
+  app.post<{ Body: LoginForm }>('/oauth/authorize', { schema: { tags: ['Sign-in pages'], summary: 'The login form: sign in and get redirected with a code', consumes: FORM, produces: HTML, body: LoginForm, response: htmlResponses } },
     async function signIn(request, reply) {
       const form = request.body;
       const outcome = await check(a, form);

@@ -7,15 +7,15 @@ import { currentSignInSession, SESSION_COOKIE } from '../../authority/sign-in.ts
 import type { Client } from '../../core/records.ts';
 import { sha256 } from '../../core/secrets.ts';
 import { html, messagePage, page } from '../../web/html.ts';
-import { Html } from '../schemas.ts';
+import { FORM, HTML, Html, Redirect } from '../schemas.ts';
 
 const short = Type.String({ maxLength: 4096 });
 const confirm = Type.Optional(Type.String({ maxLength: 64, description: 'From the confirmation page: proves the form came from this origin' }));
 const EndSessionQuery = Type.Object({
-  id_token_hint: Type.Optional(short),
-  client_id: Type.Optional(short),
-  post_logout_redirect_uri: Type.Optional(short),
-  state: Type.Optional(short),
+  id_token_hint: Type.Optional(Type.String({ maxLength: 4096, description: 'An ID token of this server', examples: ['eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln'] })),
+  client_id: Type.Optional(Type.String({ maxLength: 4096, examples: ['agent-desktop'] })),
+  post_logout_redirect_uri: Type.Optional(Type.String({ maxLength: 4096, description: 'A registered post-logout redirect URI', examples: ['http://127.0.0.1:8080/demo/agent'] })),
+  state: Type.Optional(Type.String({ maxLength: 4096, examples: ['af0ifjsldkj'] })),
 });
 const EndSessionForm = Type.Object({ ...EndSessionQuery.properties, confirm });
 type EndSessionQuery = Static<typeof EndSessionForm>;
@@ -77,15 +77,15 @@ export function endSessionRoutes(app: FastifyInstance, a: Authority) {
     registered: (c, uri) => redirectUriMatches(c.redirectUris, uri, c.loopbackAnyPort) || c.postLogoutRedirectUris.includes(uri),
     fields: { client_id: q.client_id, redirect_uri: q.redirect_uri },
   });
-  const response = { 200: Html, 400: Html };
+  const response = { 200: Html, 303: Redirect('To the registered URI, with state'), 400: Html, 413: Html, 415: Html, 500: Html };
 
-  app.get<{ Querystring: EndSessionQuery }>('/oauth/logout', { schema: { querystring: EndSessionQuery, response } },
+  app.get<{ Querystring: EndSessionQuery }>('/oauth/logout', { schema: { tags: ['Sign-in pages'], summary: 'RP-initiated logout (OIDC): id_token_hint or client_id, registered post_logout_redirect_uri', produces: HTML, querystring: EndSessionQuery, response } },
     (request, reply) => logout(request, reply, '/oauth/logout', oidc({ ...request.query, confirm: undefined })));
-  app.post<{ Body: EndSessionQuery }>('/oauth/logout', { schema: { body: EndSessionForm, response } },
+  app.post<{ Body: EndSessionQuery }>('/oauth/logout', { schema: { tags: ['Sign-in pages'], summary: 'RP-initiated logout, confirmed on the "Sign out?" page', consumes: FORM, produces: HTML, body: EndSessionForm, response } },
     (request, reply) => logout(request, reply, '/oauth/logout', oidc({ ...request.body, confirm: request.body.confirm ?? '' })));
-  app.get<{ Querystring: GenesysLogoutQuery }>('/logout', { schema: { querystring: GenesysLogoutQuery, response } },
+  app.get<{ Querystring: GenesysLogoutQuery }>('/logout', { schema: { tags: ['Sign-in pages'], summary: "Genesys Cloud's logout (the SDK's logout()): client_id, redirect_uri", produces: HTML, querystring: GenesysLogoutQuery, response } },
     (request, reply) => logout(request, reply, '/logout', genesys({ ...request.query, confirm: undefined })));
-  app.post<{ Body: GenesysLogoutQuery }>('/logout', { schema: { body: GenesysLogoutForm, response } },
+  app.post<{ Body: GenesysLogoutQuery }>('/logout', { schema: { tags: ['Sign-in pages'], summary: 'Genesys Cloud\'s logout, confirmed on the "Sign out?" page', consumes: FORM, produces: HTML, body: GenesysLogoutForm, response } },
     (request, reply) => logout(request, reply, '/logout', genesys({ ...request.body, confirm: request.body.confirm ?? '' })));
 
   async function logout(request: FastifyRequest, reply: FastifyReply, path: string, q: LogoutRequest) {

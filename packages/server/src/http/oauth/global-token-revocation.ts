@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { OAuthError } from '../../core/errors.ts';
 import type { User } from '../../core/records.ts';
-import { oauthErrors } from '../schemas.ts';
+import { clientAuth, oauthError, oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
 
 const SubjectId = Type.Union([
@@ -11,7 +11,10 @@ const SubjectId = Type.Union([
   Type.Object({ format: Type.Literal('opaque'), id: Type.String({ minLength: 1, maxLength: 128 }) }),
   Type.Object({ format: Type.Literal('iss_sub'), iss: Type.String({ maxLength: 2048 }), sub: Type.String({ minLength: 1, maxLength: 128 }) }),
 ]);
-const GtrRequest = Type.Object({ sub_id: SubjectId });
+const GtrRequest = Type.Object({ sub_id: SubjectId }, {
+  description: 'Client authentication: Basic, or client_secret_basic alone (client_secret_post is not possible with a JSON body)',
+  examples: [{ sub_id: { format: 'email', email: 'agent@demo.test' } }],
+});
 type SubjectId = Static<typeof SubjectId>;
 
 /** The subject, looked up only inside the caller's org: a user of another org is as unknown as nobody. */
@@ -30,7 +33,7 @@ async function findSubject(a: Authority, orgId: string, s: SubjectId): Promise<U
  */
 export function globalTokenRevocationRoutes(app: FastifyInstance, a: Authority) {
   app.post<{ Body: Static<typeof GtrRequest> }>('/oauth/global-token-revocation',
-    { schema: { body: GtrRequest, response: { 204: Type.Null(), 403: oauthErrors[400], 404: oauthErrors[400], ...oauthErrors } } },
+    { schema: { tags: ['OAuth'], summary: 'Global token revocation: log a user out everywhere (confidential client with the admin role)', security: clientAuth, body: GtrRequest, response: { 204: Type.Null({ description: 'Every token of the user ended' }), 403: oauthError(403), 404: oauthError(404), ...oauthErrors } } },
     async function globalTokenRevocation(request, reply) {
       const client = await authenticateClient(a, request as never, { confidentialOnly: true });
       if (!client.roles.includes('admin')) throw new OAuthError('access_denied', 'This client may not revoke users\' tokens (it needs the admin role)', 403);

@@ -3,15 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { idleExpiresAt, judgeToken } from '../../core/live-token.ts';
 import { sha256 } from '../../core/secrets.ts';
-import { oauthErrors } from '../schemas.ts';
+import { clientAuth, FORM_OR_JSON, oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
 
 const IntrospectRequest = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096 }),
   token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
-  client_id: Type.Optional(Type.String({ maxLength: 256 })),
-  client_secret: Type.Optional(Type.String({ maxLength: 512 })),
-});
+  client_id: Type.Optional(Type.String({ maxLength: 256, description: 'client_secret_post (with client_secret)' })),
+  client_secret: Type.Optional(Type.String({ maxLength: 512, description: 'client_secret_post; not with Basic credentials' })),
+}, { description: 'Client authentication: client_secret_basic (Authorization: Basic) or client_secret_post (client_id and client_secret here)' });
 
 const IntrospectResponse = Type.Object({
   active: Type.Boolean(),
@@ -34,7 +34,7 @@ const sec = (ms: number) => Math.floor(ms / 1000);
 /** RFC 7662. Callers authenticate as a confidential client and see only tokens of their own org; introspection is not activity. */
 export function introspectionRoutes(app: FastifyInstance, a: Authority) {
   app.post<{ Body: Static<typeof IntrospectRequest> }>('/oauth/introspect',
-    { schema: { body: IntrospectRequest, response: { 200: IntrospectResponse, ...oauthErrors } } },
+    { schema: { tags: ['OAuth'], summary: 'Token introspection (RFC 7662; confidential clients of the same org)', security: clientAuth, consumes: FORM_OR_JSON, body: IntrospectRequest, response: { 200: IntrospectResponse, ...oauthErrors } } },
     async function introspect(request, reply): Promise<IntrospectResponse> {
       const caller = await authenticateClient(a, request, { confidentialOnly: true });
       reply.header('cache-control', 'no-store');

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 
-const Metadata = Type.Record(Type.String(), Type.Unknown());
+const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'Endpoints, supported grants, methods and claims' });
 const Jwks = Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) });
 
 /** RFC 8414 and OpenID Connect Discovery: one document at both well-known URLs. */
@@ -40,10 +40,10 @@ export function metadata(issuer: string) {
 }
 
 export function metadataRoutes(app: FastifyInstance, a: Authority) {
-  const schema = { response: { 200: Metadata } };
+  const schema = (summary: string) => ({ tags: ['OAuth'], summary, response: { 200: Metadata } });
   const handler = async () => metadata(a.issuer());
-  app.get('/.well-known/openid-configuration', { schema }, handler);
-  app.get('/.well-known/oauth-authorization-server', { schema }, handler);
-  app.get('/oauth/jwks', { schema: { response: { 200: Jwks } } }, async (_request, reply) =>
+  app.get('/.well-known/openid-configuration', { schema: schema('OpenID Connect discovery metadata') }, handler);
+  app.get('/.well-known/oauth-authorization-server', { schema: schema('OAuth authorization server metadata (RFC 8414)') }, handler);
+  app.get('/oauth/jwks', { schema: { tags: ['OAuth'], summary: 'The signing keys (JWKS): RS256 key of ID tokens and logout tokens', response: { 200: Jwks } } }, async (_request, reply) =>
     reply.header('cache-control', 'public, max-age=300').send(a.keys.publicJwks));
 }

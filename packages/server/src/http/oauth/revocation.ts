@@ -3,15 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { InvalidRequest } from '../../core/errors.ts';
 import { sha256 } from '../../core/secrets.ts';
-import { oauthErrors } from '../schemas.ts';
+import { clientAuth, FORM_OR_JSON, oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
 
 const RevokeRequest = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096 }),
   token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
-  client_id: Type.Optional(Type.String({ maxLength: 256 })),
-  client_secret: Type.Optional(Type.String({ maxLength: 512 })),
-});
+  client_id: Type.Optional(Type.String({ maxLength: 256, description: 'client_secret_post, or a public client naming itself' })),
+  client_secret: Type.Optional(Type.String({ maxLength: 512, description: 'client_secret_post; not with Basic credentials' })),
+}, { description: 'Client authentication: client_secret_basic (Authorization: Basic), client_secret_post (client_id and client_secret here), or a public client\'s client_id alone' });
 
 const notYours = () => InvalidRequest('The token was not issued to this client');
 
@@ -20,7 +20,7 @@ const notYours = () => InvalidRequest('The token was not issued to this client')
  * An unknown token is answered 200, as the RFC says.
  */
 export function revocationRoutes(app: FastifyInstance, a: Authority) {
-  app.post<{ Body: Static<typeof RevokeRequest> }>('/oauth/revoke', { schema: { body: RevokeRequest, response: { 200: Type.Null(), ...oauthErrors } } },
+  app.post<{ Body: Static<typeof RevokeRequest> }>('/oauth/revoke', { schema: { tags: ['OAuth'], summary: 'Token revocation (RFC 7009): one token; a refresh token takes its grant with it', security: clientAuth, consumes: FORM_OR_JSON, body: RevokeRequest, response: { 200: Type.Null({ description: 'Revoked, or not known (RFC 7009)' }), ...oauthErrors } } },
     async function revoke(request, reply) {
       const client = await authenticateClient(a, request);
       const hash = sha256(request.body.token);

@@ -8,7 +8,7 @@ import { verifyS256 } from '../../core/pkce.ts';
 import { sha256 } from '../../core/secrets.ts';
 import { clientAllowsOrigin } from '../../core/web-origins.ts';
 import type { Client, GrantType } from '../../core/records.ts';
-import { oauthErrors } from '../schemas.ts';
+import { clientAuth, FORM_OR_JSON, oauthErrors } from '../schemas.ts';
 import { authenticateClient } from './client-auth.ts';
 
 const short = Type.String({ maxLength: 4096 });
@@ -19,8 +19,15 @@ const TokenRequest = Type.Object({
   code_verifier: Type.Optional(short),
   refresh_token: Type.Optional(short),
   scope: Type.Optional(short),
-  client_id: Type.Optional(short),
-  client_secret: Type.Optional(short),
+  client_id: Type.Optional(Type.String({ maxLength: 4096, description: 'client_secret_post, or a public client naming itself' })),
+  client_secret: Type.Optional(Type.String({ maxLength: 4096, description: 'client_secret_post; not with Basic credentials' })),
+}, {
+  description: "Client authentication: client_secret_basic (Authorization: Basic), client_secret_post (client_id and client_secret here), or a public client's client_id alone",
+  examples: [
+    { grant_type: 'authorization_code', code: 'lsc_4Yc3...', redirect_uri: 'http://127.0.0.1:8080/demo/callback', code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', client_id: 'agent-desktop' },
+    { grant_type: 'client_credentials', client_id: 'automation', client_secret: 'lss_...', scope: 'api' },
+    { grant_type: 'refresh_token', refresh_token: 'lsr_...', client_id: 'crm-backend', client_secret: 'lss_...' },
+  ],
 });
 type TokenRequest = Static<typeof TokenRequest>;
 
@@ -31,6 +38,11 @@ const TokenResponseSchema = Type.Object({
   scope: Type.String(),
   refresh_token: Type.Optional(Type.String()),
   id_token: Type.Optional(Type.String()),
+}, {
+  examples: [{
+    access_token: 'lsa_9fQm...', token_type: 'Bearer', expires_in: 86400, scope: 'openid profile email',
+    id_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln',
+  }],
 });
 
 function requireGrant(client: Client, grant: GrantType) {
@@ -85,7 +97,7 @@ const GRANTS = new Map<string, (a: Authority, client: Client, body: TokenRequest
 ]);
 
 export function tokenRoutes(app: FastifyInstance, a: Authority) {
-  app.post<{ Body: TokenRequest }>('/oauth/token', { schema: { body: TokenRequest, response: { 200: TokenResponseSchema, ...oauthErrors } } },
+  app.post<{ Body: TokenRequest }>('/oauth/token', { schema: { tags: ['OAuth'], summary: 'Token endpoint: authorization_code (PKCE), refresh_token (rotating), client_credentials', security: clientAuth, consumes: FORM_OR_JSON, body: TokenRequest, response: { 200: TokenResponseSchema, ...oauthErrors } } },
     async function token(request, reply) {
       const grant = GRANTS.get(request.body.grant_type);
       if (!grant) throw UnsupportedGrantType(`grant_type must be one of ${[...GRANTS.keys()].join(', ')}`);

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { Forbidden, TokenRefused } from '../../core/errors.ts';
-import { oauthErrors } from '../schemas.ts';
+import { bearerAuth, oauthError, oauthErrors } from '../schemas.ts';
 
 const UserInfo = Type.Object({
   sub: Type.String(),
@@ -28,7 +28,9 @@ export function userInfoRoutes(api: FastifyInstance, a: Authority) {
       ...(granted.has('profile') ? { name: user.name } : {}),
     };
   }
-  const schema = { response: { 200: UserInfo, 403: oauthErrors[400], ...oauthErrors } };
-  api.get('/oauth/userinfo', { schema }, userInfo);
-  api.post('/oauth/userinfo', { schema }, userInfo);
+  const schema = (summary: string) => ({
+    tags: ['OAuth'], summary, security: bearerAuth, response: { 200: UserInfo, 403: oauthError(403), 503: oauthError(503), ...oauthErrors },
+  });
+  api.get('/oauth/userinfo', { schema: schema('OIDC UserInfo: claims of the granted scopes') }, userInfo);
+  api.post('/oauth/userinfo', { schema: schema('OIDC UserInfo (POST)') }, userInfo);
 }

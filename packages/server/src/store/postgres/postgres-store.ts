@@ -4,8 +4,8 @@ import type {
   Group, IdleExpired, IdleExpiry, Interaction, NodeLease, Org, OrgSettings, RefreshToken, RevokedSet, RevokeExtras, RevokeReason,
   RevokeSelection, SignInSession, SigningKey, User, UserStatus,
 } from '../../core/records.ts';
-import type { PurgeCounts, Store } from '../store.ts';
-import { migrate } from './migrations.ts';
+import type { OutboxStats, PurgeCounts, Store } from '../store.ts';
+import { migrate, MIGRATIONS } from './migrations.ts';
 import {
   accessTokenColumns, auditColumns, authCodeColumns, channelColumns, clientColumns, groupColumns, interactionColumns, num, outboxColumns,
   refreshTokenColumns, signInSessionColumns, toAccessToken, toAudit, toAuthCode, toBackchannelLogout, toChannel, toClient,
@@ -84,6 +84,11 @@ export class PostgresStore implements Store {
     });
     await this.#pool.end();
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
+  }
+
+  async pendingMigrations() {
+    const applied = new Set((await this.#rows('SELECT version FROM schema_migrations')).map((r) => num(r.version)));
+    return MIGRATIONS.filter((m) => !applied.has(m.version)).length;
   }
 
   async #query(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
@@ -541,6 +546,11 @@ export class PostgresStore implements Store {
         },
       }]);
     });
+  }
+
+  async backchannelOutboxStats(): Promise<OutboxStats> {
+    const [r] = await this.#rows("SELECT count(*) AS n, min(created_at) AS oldest FROM backchannel_outbox WHERE status = 'pending'");
+    return { pending: num(r.n), oldestCreatedAt: r.oldest == null ? null : num(r.oldest) };
   }
 
   // ------------------------------------------------------------ user status and interactions

@@ -7,8 +7,8 @@ import type {
   BackchannelAttempt, RevokeExtras, ActivityUpdate, ClientSession, RevokeSelection, RevokedSet,
   ClusterChange, NodeLease, ChannelRecord,
 } from '../../core/records.ts';
-import { StoreConflictError, type PurgeCounts, type Store } from '../store.ts';
-import { migrate } from './migrations.ts';
+import { StoreConflictError, type OutboxStats, type PurgeCounts, type Store } from '../store.ts';
+import { migrate, MIGRATIONS } from './migrations.ts';
 import {
   toAccessToken, toAudit, toAuthCode, toBackchannelLogout, toChannel, toClient, toClusterLogEntry, toGroup, toNodeLease, toRefreshToken,
   toSignInSession, toSigningKey, toUser,
@@ -41,6 +41,11 @@ export class SqliteStore implements Store {
 
   async close() {
     if (this.db.open) this.db.close();
+  }
+
+  async pendingMigrations() {
+    const applied = new Set((this.#sql('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    return MIGRATIONS.filter((m) => !applied.has(m.version)).length;
   }
 
   #conflicts<T>(fn: () => T): T {
@@ -487,6 +492,11 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+
+  async backchannelOutboxStats(): Promise<OutboxStats> {
+    const r = this.#sql("SELECT count(*) AS n, min(created_at) AS oldest FROM backchannel_outbox WHERE status = 'pending'").get() as { n: number; oldest: number | null };
+    return { pending: r.n, oldestCreatedAt: r.oldest };
+  }
 
   async appendAudit(e: Omit<AuditEntry, 'id'>) {
     this.#insertAudit(e);

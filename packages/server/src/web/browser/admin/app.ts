@@ -13,6 +13,17 @@ declare global {
 
 const issuer = window.LOCKSTEP_CONFIG?.issuer ?? location.origin;
 const redirectUri = `${issuer}/admin/callback`;
+const CLIENT_KEY = 'lockstep-admin:clientId';
+
+/**
+ * Each org's console is a client of its own (client ids are global): the demo org's `admin-console`, or the
+ * one `lockstep org create` printed the URL of (`/admin?client_id=…`), kept for this tab's later visits.
+ */
+function consoleClientId(): string {
+  const named = new URLSearchParams(location.search).get('client_id');
+  if (named) sessionStorage.setItem(CLIENT_KEY, named);
+  return named ?? sessionStorage.getItem(CLIENT_KEY) ?? 'admin-console';
+}
 const root = document.getElementById('app')!;
 
 /** /admin/callback: finish the code exchange, then back to where sign-in started. */
@@ -47,7 +58,7 @@ async function switchUser(ls: Lockstep) {
 }
 
 async function boot() {
-  const ls = new Lockstep({ issuer, clientId: 'admin-console', redirectUri });
+  const ls = new Lockstep({ issuer, clientId: consoleClientId(), redirectUri });
   let current: Shell | null = null;
   // After signing out here, the next sign-in asks for the password again (the sign-in session may still be open).
   const signInButton = (prompt?: 'login') => h('button', { type: 'button', onclick: () => void ls.signIn(prompt ? { prompt } : {}) }, 'Sign in');
