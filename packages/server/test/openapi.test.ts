@@ -7,14 +7,13 @@ import { formatParamUrl } from '@fastify/swagger';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { chromiumOrSkip, launchChromium } from './helpers/chromium.ts';
+import { ARTIFACTS, chromiumOrSkip, launchChromium } from './helpers/chromium.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 
 const chromium = chromiumOrSkip();
-const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 interface Media { schema?: Record<string, unknown>; example?: unknown; examples?: Record<string, unknown> }
@@ -213,8 +212,8 @@ describe('API reference page (Chromium)', { skip: chromium.skip }, () => {
       assert.ok(await page.locator('.opblock-post [data-path="/oauth/token"]').isVisible(), 'POST /oauth/token shown');
       assert.ok(await page.getByText('Log out: this client, or every client of the user with universal logout on').isVisible());
       assert.ok(await page.locator('.opblock').count() > 60, 'every operation listed');
-      mkdirSync(RESULTS, { recursive: true });
-      await page.screenshot({ path: RESULTS + 'openapi-reference.png' });
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'openapi-reference.png') });
       assert.deepEqual(problems, [], 'console errors (a CSP violation shows here)');
     } finally {
       await browser.close();

@@ -15,7 +15,7 @@ export const ApiErrorBody = Type.Object({
 }, {
   $id: 'ErrorBody', title: 'ErrorBody', description: "Every error of the API, in the shape of Genesys Cloud's ErrorBody",
   examples: [{
-    status: 401, code: 'token.revoked', message: 'The access token was revoked (logout)', messageWithParams: 'The access token was revoked (logout)',
+    status: 401, code: 'token.revoked', message: 'The access token has been revoked', messageWithParams: 'The access token has been revoked',
     messageParams: { reason: 'logout' }, contextId: '0b6f7d1e-3c55-4c1b-9a53-2f1d9c1c2a11', details: [], errors: [], reason: 'logout',
   }],
 });

@@ -14,7 +14,7 @@ import { groupRoutes } from './api/groups.ts';
 import { idleSettingsRoutes } from './api/idle-settings.ts';
 import { meRoutes } from './api/me.ts';
 import { interactionRoutes } from './api/interactions.ts';
-import { channelSocketRoute, notificationRoutes } from './api/notifications.ts';
+import { channelSocketFailed, channelSocketRoute, notificationRoutes } from './api/notifications.ts';
 import { orgSettingsRoutes } from './api/org-settings.ts';
 import { presenceRoutes } from './api/presence.ts';
 import { tokenApiRoutes } from './api/tokens.ts';
@@ -115,13 +115,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
   await app.register(async function channelSockets(sockets) {
     await sockets.register(websocket, {
       options: { maxPayload: 4096 },
-      // A malformed frame (ws's WS_ERR_* codes) is the client's fault, not ours: not for the error log.
-      errorHandler: (error, socket, request) => {
-        const code = (error as { code?: unknown }).code;
-        if (typeof code === 'string' && code.startsWith('WS_ERR_')) request.log.debug({ err: error.message, reqId: request.id }, 'malformed WebSocket frame');
-        else request.log.error({ err: error, reqId: request.id }, 'channel socket failed');
-        socket.terminate();
-      },
+      errorHandler: (error, socket, request) => channelSocketFailed(error, socket, request.log, request.id),
     });
     channelSocketRoute(sockets, a.hub);
   });

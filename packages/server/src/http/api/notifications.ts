@@ -1,10 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.ts';
 import { Forbidden, NotFound, TooManyRequests, type ApiError } from '../../core/errors.ts';
 import { LIMITS } from '../../core/limits.ts';
 import type { Channel } from '../../notify/channel.ts';
 import type { NotificationHub } from '../../notify/hub.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
 import { rolesOf } from '../auth-guard.ts';
 import { apiError, apiErrors, Iso, iso, NoContent } from '../schemas.ts';
 
@@ -143,17 +146,46 @@ export function channelSocketRoute(app: FastifyInstance, hub: NotificationHub) {
     if (socket.readyState !== socket.OPEN) return; // gone while the channel was looked up
     const channel = hub.connect(request.params.id, socket);
     if (!channel) return;
-    socket.on('message', (data: Buffer) => {
-      let message: unknown;
-      try {
-        message = JSON.parse(String(data));
-      } catch {
-        return;
-      }
-      if ((message as { message?: unknown })?.message === 'ping') {
-        socket.send(JSON.stringify({ topicName: 'channel.metadata', eventBody: { message: 'pong' } }));
-      }
-    });
-    socket.on('close', () => hub.disconnected(channel, socket));
+    releaseUpgrade(request.raw);
+    listen(socket, channel, hub, request.log, request.id);
   });
+}
+
+/** A channel socket failed: a malformed frame (ws's WS_ERR_* codes) is the client's fault, not for the error log. */
+export function channelSocketFailed(error: Error, socket: WebSocket, log: FastifyBaseLogger, reqId: string): void {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('WS_ERR_')) log.debug({ err: error.message, reqId }, 'malformed WebSocket frame');
+  else log.error({ err: error, reqId }, 'channel socket failed');
+  socket.terminate();
+}
+
+/**
+ * The WebSocket plugin routes an upgrade through Fastify with a stand-in response, which stays the TCP socket's
+ * current message: through it (and Fastify's finish listener on it) the upgrade's request and reply, about 2 KB with
+ * their headers, would live as long as the channel. Detached, they go with the first GC.
+ */
+function releaseUpgrade(request: IncomingMessage): void {
+  const tcp = request.socket as Socket & { _httpMessage?: ServerResponse | null };
+  tcp._httpMessage?.detachSocket(tcp);
+}
+
+/**
+ * The open socket's listeners. Made here, not in the route handler, and replacing the WebSocket plugin's error
+ * listener: closures holding the upgrade's request and reply would keep them as long as the socket.
+ */
+function listen(socket: WebSocket, channel: Channel, hub: NotificationHub, log: FastifyBaseLogger, reqId: string): void {
+  socket.removeAllListeners('error');
+  socket.on('error', (error) => channelSocketFailed(error, socket, log, reqId));
+  socket.on('message', (data: Buffer) => {
+    let message: unknown;
+    try {
+      message = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if ((message as { message?: unknown })?.message === 'ping') {
+      socket.send(JSON.stringify({ topicName: 'channel.metadata', eventBody: { message: 'pong' } }));
+    }
+  });
+  socket.on('close', () => hub.disconnected(channel, socket));
 }
