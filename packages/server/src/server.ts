@@ -87,6 +87,8 @@ export async function startServer(config: Config, opts: { clock?: Clock; log?: L
   const http = await buildHttp(authority, tls);
   const address = await http.listen({ port: config.port, host: config.host });
   issuer ??= address.replace('://localhost', '://127.0.0.1');
+  // Made or read in the background while the routes were built (a new store's RSA key takes 100-250 ms).
+  await authority.keys.ready();
   // Seeded once the issuer is known: the demo clients' URIs follow it (PORT=0 included).
   const demo = config.demo ? await seedDemo(authority) : null;
   const crm = config.demo && config.demoCrmPort != null ? await buildCrmHost(authority) : null;

@@ -60,7 +60,7 @@ export async function createAuthority(parts: {
   const store = countingErrors(parts.store, (operation) => metrics.storeErrors.inc({ operation }));
   bus.onError((kind) => metrics.busErrors.inc({ kind }));
   const settings = new OrgSettingsCache(store);
-  const keys = await SigningKeys.load(store, clock.now());
+  const keys = SigningKeys.open(store, clock.now());
   const backchannel = new BackchannelDelivery({ store, clock, keys, issuer: parts.issuer, log, allow: parts.config.backchannelAllow, metrics });
   let ledger: TokenLedger | undefined;
   const webOrigins = new WebOriginRegistry(store);

@@ -45,5 +45,5 @@ export function metadataRoutes(app: FastifyInstance, a: Authority) {
   app.get('/.well-known/openid-configuration', { schema: schema('OpenID Connect discovery metadata') }, handler);
   app.get('/.well-known/oauth-authorization-server', { schema: schema('OAuth authorization server metadata (RFC 8414)') }, handler);
   app.get('/oauth/jwks', { schema: { tags: ['OAuth'], summary: 'The signing keys (JWKS): RS256 key of ID tokens and logout tokens', response: { 200: Jwks } } }, async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=300').send(a.keys.publicJwks));
+    reply.header('cache-control', 'public, max-age=300').send(await a.keys.publicJwks()));
 }
