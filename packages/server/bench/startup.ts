@@ -3,11 +3,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort, median } from './cluster-kit.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const BIN = join(ROOT, 'packages/server/bin/lockstep.js');
@@ -23,15 +23,6 @@ const commands: Record<Variant, string[]> = {
   'dist, restart': [BIN, 'start'],
   'tsx sources, restart': ['--import', 'tsx', SOURCES, 'start'],
 };
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 function discoveryAnswers(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -80,11 +71,6 @@ async function spawnToAnswer(variant: Variant, dataDir: string): Promise<number 
     await exited;
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export interface StartupResult {
   buildMs: number;

@@ -94,7 +94,8 @@ function issuer(env: NodeJS.ProcessEnv): string | null {
 function metricsToken(env: NodeJS.ProcessEnv): string | null {
   const raw = env.LOCKSTEP_METRICS_TOKEN;
   if (!raw) return null;
-  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('LOCKSTEP_METRICS_TOKEN must be printable ASCII without spaces: it is compared with a bearer token');
+  // The characters of a bearer token (RFC 6750 b64token): anything else could never be sent as one.
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(raw)) throw new ConfigError('LOCKSTEP_METRICS_TOKEN must be a bearer token: letters, digits and - . _ ~ + / (then = padding only)');
   return raw;
 }
 

@@ -46,10 +46,15 @@ async function joinCluster(config: Config, log: Logger): Promise<{ bus: Bus; nod
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   if (!config.redisUrl) {
     log.warn('LOCKSTEP_REDIS_URL is not set: other nodes learn of revocations and changes at their next lease renewal only, and channel events stay on the node that raised them');
-    return { bus: new InProcessBus(), nodeId };
   }
+  return { bus: await openBus(config, log, nodeId), nodeId };
+}
+
+/** Redis when LOCKSTEP_REDIS_URL is set (loaded only then), else the in-process bus. */
+export async function openBus(config: Config, log: Logger, nodeId: string): Promise<Bus> {
+  if (!config.redisUrl) return new InProcessBus();
   const { RedisBus } = await import('./bus/redis-bus.ts');
-  return { bus: await RedisBus.connect(config.redisUrl, { nodeId, log }), nodeId };
+  return RedisBus.connect(config.redisUrl, { nodeId, log });
 }
 
 function readTls(config: Config): { cert: Buffer; key: Buffer } | null {

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { LockstepEvent } from '../src/bus/events.ts';
 import { RedisBus, type RedisBusLog } from '../src/bus/redis-bus.ts';
 import { freePort, redisProblem, REDIS_SERVER, requireService, SHARED_REDIS_URL, startRedisServer, stopRedisServer } from './helpers/services.ts';
+import { MASK } from '../src/log-options.ts';
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
@@ -237,7 +238,7 @@ test('connect rejects promptly with a clear error, and no password, when Redis i
   const startedAt = performance.now();
   await assert.rejects(RedisBus.connect(`redis://:hunter2@127.0.0.1:${port}`, { nodeId: 'node-a' }), (err: Error) => {
     assert.match(err.message, new RegExp(`not reachable within .*ECONNREFUSED`));
-    assert.ok(err.message.includes(`redis://:***@127.0.0.1:${port}`), err.message);
+    assert.ok(err.message.includes(`redis://:${MASK}@127.0.0.1:${port}`), err.message);
     assert.ok(!err.message.includes('hunter2'));
     return true;
   });

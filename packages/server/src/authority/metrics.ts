@@ -1,14 +1,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BusErrorKind } from '../bus/events.ts';
-import type { BackchannelAttempt, RevokeReason } from '../core/records.ts';
+import { REVOKE_REASONS, type BackchannelAttempt } from '../core/records.ts';
 import type { OutboxStats } from '../store/store.ts';
 import { RequestDurations } from './request-durations.ts';
 
-/** A Record over the union: the type checker flags a reason added to RevokeReason but not here. */
-const REASONS: Record<RevokeReason, true> = {
-  logout: true, universal_logout: true, idle_timeout: true, admin_logoff: true, global_revocation: true, revocation: true,
-  refresh_reuse: true, user_deleted: true, client_deleted: true,
-};
 const BUS_ERRORS: Record<BusErrorKind, true> = { publish_failed: true, disconnected: true, subscribe_failed: true, malformed_message: true, handler_threw: true };
 
 /** Requests that matched no route share one label: the raw URL is unbounded. */
@@ -70,7 +65,7 @@ export class Metrics {
   constructor({ cluster }: { cluster: boolean }) {
     this.registry.registerMetric(this.#requestDurations as never);
     processRegistry(); // from now on: event-loop lag and GC are observed from the start, not from the first scrape
-    for (const reason of Object.keys(REASONS)) this.logouts.inc({ reason }, 0);
+    for (const reason of REVOKE_REASONS) this.logouts.inc({ reason }, 0);
     for (const kind of Object.keys(BUS_ERRORS)) this.busErrors.inc({ kind }, 0);
     this.revocationAck = new Histogram({
       registers: cluster ? [this.registry] : [], name: 'lockstep_cluster_revocation_ack_seconds',

@@ -1,7 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { ROUTING_STATUSES, SYSTEM_PRESENCES, type RevokeReason } from '../core/records.ts';
+import { REVOKE_REASONS, ROUTING_STATUSES, SYSTEM_PRESENCES } from '../core/records.ts';
 import type { Bus, BusErrorKind, LockstepEvent } from './events.ts';
 import { LIMITS } from '../core/limits.ts';
+import { maskUrl } from '../log-options.ts';
 
 export interface RedisBusLog {
   warn(obj: object, msg: string): void;
@@ -69,7 +70,7 @@ export class RedisBus implements Bus {
     this.#channel = opts.channel ?? DEFAULT_CHANNEL;
     this.#ownPrefix = JSON.stringify({ from: this.#nodeId }).slice(0, -1) + ',';
     this.#log = opts.log;
-    this.#redisAddress = maskPassword(url);
+    this.#redisAddress = maskUrl(url);
 
     const reconnecting: RedisOptions = {
       retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
@@ -262,33 +263,10 @@ function settlement(): Settlement {
   return s;
 }
 
-function maskPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable Redis URL>';
-  }
-}
-
 // --- validating what arrives from Redis: it crosses a process boundary, so its shape is checked, not trusted ---
 
 type Envelope = { from: string; events: (LockstepEvent | { problem: string })[] };
 type Fields = Record<string, unknown>;
-
-// A Record over the union makes the type checker flag a reason added to RevokeReason but not here.
-const REVOKE_REASONS: Record<RevokeReason, true> = {
-  logout: true,
-  universal_logout: true,
-  idle_timeout: true,
-  admin_logoff: true,
-  global_revocation: true,
-  revocation: true,
-  refresh_reuse: true,
-  user_deleted: true,
-  client_deleted: true,
-};
 
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isString = (value: unknown): value is string => typeof value === 'string';
@@ -304,8 +282,7 @@ const HAS_REQUIRED_FIELDS: { [Type in LockstepEvent['type']]: (event: Fields) =>
     isStringOrNull(event.userId) &&
     Array.isArray(event.tokens) &&
     event.tokens.every(isRevokedToken) &&
-    isString(event.reason) &&
-    Object.hasOwn(REVOKE_REASONS, event.reason) &&
+    isOneOf(REVOKE_REASONS, event.reason) &&
     isStringOrNull(event.initiatingClientId) &&
     isTimestamp(event.at),
   'presence.changed': (event) =>

@@ -2,12 +2,10 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { createAuthority, type Authority } from '../authority/authority.ts';
 import type { Bus } from '../bus/events.ts';
-import { InProcessBus } from '../bus/in-process-bus.ts';
-import { RedisBus } from '../bus/redis-bus.ts';
 import { effectiveIssuer, type Config } from '../config.ts';
 import { systemClock } from '../core/clock.ts';
 import { logOptions } from '../log-options.ts';
-import { openStore } from '../server.ts';
+import { openBus, openStore } from '../server.ts';
 
 /**
  * The authority of a one-shot command, beside any running server on the same store. It joins as a node
@@ -21,7 +19,7 @@ export async function withCliAuthority<T>(config: Config, run: (a: Authority) =>
   const store = await openStore(config);
   let bus: Bus | null = null;
   try {
-    bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, { nodeId, log }) : new InProcessBus();
+    bus = await openBus(config, log, nodeId);
     const authority = await createAuthority({
       config, store, bus, clock: systemClock, log, nodeId,
       issuer: () => effectiveIssuer(config) ?? 'http://issuer-unknown-to-the-cli.invalid',

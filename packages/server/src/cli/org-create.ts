@@ -5,16 +5,17 @@ import { DEFAULT_ORG_SETTINGS } from '../core/records.ts';
 import { consoleClient, consoleClientIdOf } from '../seed/demo.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { openStore } from '../server.ts';
+import { emailArgument } from './usage.ts';
 
 /** Where the org's admin signs in: the console page told which client is this org's. */
-export const consoleUrl = (issuer: string, clientId: string) => `${issuer}/admin?client_id=${encodeURIComponent(clientId)}`;
+const consoleUrl = (issuer: string, clientId: string) => `${issuer}/admin?client_id=${encodeURIComponent(clientId)}`;
 
 /**
  * The org, its first admin and its admin console client, written to the store directly: a running server
  * reads orgs, users and clients from the store when it needs them, so the admin can sign in at once.
  */
 export async function createOrg(config: Config, name: string, adminEmail: string) {
-  if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new Error(`Not an email address: ${adminEmail}`);
+  emailArgument(adminEmail);
   const issuer = effectiveIssuer(config);
   if (!issuer) throw new ConfigError('org create needs the server\'s public URL for the console client: set LOCKSTEP_ISSUER (or a PORT other than 0) as the server has it');
   const store = await openStore(config);

@@ -1,4 +1,5 @@
-import { effectiveIssuer, type Config } from '../config.ts';
+import { effectiveIssuer, LOG_LEVELS, type Config } from '../config.ts';
+import { MASK, maskUrl } from '../log-options.ts';
 
 /** One environment variable as `lockstep config` and `--help` show it. */
 export interface Setting {
@@ -8,18 +9,6 @@ export interface Setting {
   show(config: Config): string;
 }
 
-const MASK = '********';
-
-/** A connection URL with its password (in the user info or in a `password` parameter) masked. */
-export function maskUrl(raw: string): string {
-  if (!URL.canParse(raw)) return MASK;
-  const url = new URL(raw);
-  const auth = url.username ? `${url.username}${url.password ? `:${MASK}` : ''}@` : url.password ? `:${MASK}@` : '';
-  const params = new URLSearchParams(url.search);
-  for (const key of [...params.keys()]) if (/pass|secret|key/i.test(key)) params.set(key, MASK);
-  const search = params.size ? `?${params.toString().replaceAll(encodeURIComponent(MASK), MASK)}` : '';
-  return `${url.protocol}//${auth}${url.host}${url.pathname === '/' && !raw.endsWith('/') ? '' : url.pathname}${search}`;
-}
 
 const secret = (value: string | null, unset: string) => (value ? MASK : unset);
 const list = (items: string[], empty: string) => (items.length ? items.join(', ') : empty);
@@ -44,5 +33,5 @@ export const SETTINGS: Setting[] = [
   { name: 'LOCKSTEP_IDLE_TIMEOUT_FLOOR_SECONDS', meaning: 'lowest idle timeout accepted (1–300)', show: (c) => String(c.idleTimeoutFloorSeconds) },
   { name: 'LOCKSTEP_ACCESS_TOKEN_TTL_SECONDS', meaning: 'absolute lifetime of an access token', show: (c) => String(c.accessTokenTtlSeconds) },
   { name: 'LOCKSTEP_METRICS_TOKEN', meaning: 'bearer token /metrics asks for', show: (c) => secret(c.metricsToken, '(unset: /metrics is open)') },
-  { name: 'LOG_LEVEL', meaning: 'fatal, error, warn, info, debug, trace or silent', show: (c) => c.logLevel },
+  { name: 'LOG_LEVEL', meaning: LOG_LEVELS.join(', '), show: (c) => c.logLevel },
 ];

@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { maskUrl } from '../log-options.ts';
 import { DEMO_USERS } from '../seed/demo.ts';
 import { startServer } from '../server.ts';
 
@@ -37,7 +38,7 @@ function printBanner(server: Awaited<ReturnType<typeof startServer>>, config: Co
     `  OpenID configuration  ${url}/.well-known/openid-configuration`,
     `  Admin console         ${url}/admin`,
     `  Browser SDK           ${url}/sdk/lockstep.js`,
-    config.databaseUrl ? `  Data                  ${withoutPassword(config.databaseUrl)} (cluster node ${server.authority.membership.nodeId}${config.redisUrl ? `, bus ${withoutPassword(config.redisUrl)}` : ''})` : `  Data                  ${config.dataDir}`,
+    config.databaseUrl ? `  Data                  ${maskUrl(config.databaseUrl)} (cluster node ${server.authority.membership.nodeId}${config.redisUrl ? `, bus ${maskUrl(config.redisUrl)}` : ''})` : `  Data                  ${config.dataDir}`,
   ];
   if (demo) {
     lines.push(
@@ -57,8 +58,3 @@ function printBanner(server: Awaited<ReturnType<typeof startServer>>, config: Co
   console.log(lines.join('\n') + '\n');
 }
 
-function withoutPassword(raw: string): string {
-  const url = new URL(raw);
-  if (url.password) url.password = '***';
-  return url.toString();
-}

@@ -4,6 +4,12 @@ import { SETTINGS } from './settings.ts';
 /** A command line that does not say what to do: the answer is the usage text, exit code 2. */
 export class UsageError extends Error {}
 
+/** An EMAIL argument: refused with the usage text unless it looks like an address. */
+export function emailArgument(email: string): string {
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError(`Not an email address: ${email}`);
+  return email;
+}
+
 const COMMANDS: [string, string][] = [
   ['start', 'run the server (the default command); configuration from the environment, below'],
   ['config', 'print the effective configuration: every variable, its value, whether it is the default (secrets masked)'],

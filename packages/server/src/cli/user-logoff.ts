@@ -1,14 +1,14 @@
 import { userInfo } from 'node:os';
 import type { Config } from '../config.ts';
 import { withCliAuthority } from './cli-authority.ts';
-import { UsageError } from './usage.ts';
+import { emailArgument } from './usage.ts';
 
 /**
  * An administrative logoff from the command line: the ledger's ending, as `DELETE /api/v2/tokens/{userId}`
  * does it (one transaction with the audit entry, the back-channel outbox and Offline; the channels told).
  */
 export async function logoffUser(config: Config, email: string, orgId?: string) {
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError(`Not an email address: ${email}`);
+  emailArgument(email);
   await withCliAuthority(config, async (a) => {
     const user = await a.store.findUserByEmail(email);
     if (!user || (orgId && user.orgId !== orgId)) throw new Error(`No user with email ${email}${orgId ? ` in organization ${orgId}` : ''}`);

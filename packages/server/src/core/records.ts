@@ -136,16 +136,10 @@ export interface AuthCode {
   expiresAt: number;
 }
 
-export type RevokeReason =
-  | 'logout'
-  | 'universal_logout'
-  | 'idle_timeout'
-  | 'admin_logoff'
-  | 'global_revocation'
-  | 'revocation'
-  | 'refresh_reuse'
-  | 'user_deleted'
-  | 'client_deleted';
+export const REVOKE_REASONS = [
+  'logout', 'universal_logout', 'idle_timeout', 'admin_logoff', 'global_revocation', 'revocation', 'refresh_reuse', 'user_deleted', 'client_deleted',
+] as const;
+export type RevokeReason = (typeof REVOKE_REASONS)[number];
 
 export interface AccessToken {
   id: string;

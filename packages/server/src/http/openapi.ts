@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
 import { apiError, bearerAuth, Html, Redirect, SHARED_SCHEMAS } from './schemas.ts';
-import { docsPageHeaders } from './security-headers.ts';
+import { DOCS_POLICY, pageHeaders } from './security-headers.ts';
 
 export const DOCS_PREFIX = '/api/v2/docs';
 
@@ -124,7 +124,7 @@ export async function openApi(app: FastifyInstance, a: Authority): Promise<void>
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, swaggerOptions);
   await app.register(async function docs(scope) {
-    await docsPageHeaders(scope);
+    await pageHeaders(scope, DOCS_POLICY);
     await scope.register(swaggerUi, {
       routePrefix: DOCS_PREFIX,
       theme: { title: 'Lockstep API reference' },

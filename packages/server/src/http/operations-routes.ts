@@ -4,6 +4,8 @@ import type { Authority } from '../authority/authority.ts';
 import { TokenRefused } from '../core/errors.ts';
 import { safeEqual, sha256 } from '../core/secrets.ts';
 import { apiError } from './schemas.ts';
+import { bearerToken } from './auth-guard.ts';
+import { withTimeout } from '../core/timeout.ts';
 
 /** A readiness probe answers within this, whatever the store does. */
 const STORE_CHECK_TIMEOUT_MS = 2000;
@@ -31,6 +33,7 @@ const failed = (message: string): CheckResult => ({ status: 'failed', message })
 
 /** What an operator's probes and scrapers call: liveness, readiness, metrics. Outside the API's token guard. */
 export async function operationsRoutes(app: FastifyInstance, a: Authority): Promise<void> {
+  const metricsDigest = a.config.metricsToken && sha256(a.config.metricsToken);
   app.get('/healthz', {
     schema: { tags, summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process is alive' }) } },
   }, async () => ({ status: 'ok' as const }));
@@ -54,17 +57,17 @@ export async function operationsRoutes(app: FastifyInstance, a: Authority): Prom
       },
     },
   }, async (request, reply) => {
-    if (a.config.metricsToken) requireMetricsToken(request, a.config.metricsToken);
+    if (metricsDigest) requireMetricsToken(request, metricsDigest);
     const text = await a.metrics.exposition();
     return reply.type(a.metrics.contentType).header('cache-control', 'no-store').send(text);
   });
 }
 
-function requireMetricsToken(request: FastifyRequest, expected: string): void {
-  const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
-  if (!match) throw TokenRefused('token.missing', 'GET /metrics needs Authorization: Bearer <LOCKSTEP_METRICS_TOKEN>');
+function requireMetricsToken(request: FastifyRequest, expectedDigest: string): void {
+  const token = bearerToken(request);
+  if (!token) throw TokenRefused('token.missing', 'GET /metrics needs Authorization: Bearer <LOCKSTEP_METRICS_TOKEN>');
   // Digests of equal length, compared in constant time: neither the token nor its length leaks through timing.
-  if (!safeEqual(sha256(match[1]!), sha256(expected))) throw TokenRefused('token.unknown', 'The bearer token is not the metrics token (LOCKSTEP_METRICS_TOKEN)');
+  if (!safeEqual(sha256(token), expectedDigest)) throw TokenRefused('token.unknown', 'The bearer token is not the metrics token (LOCKSTEP_METRICS_TOKEN)');
 }
 
 /** Each check once; a store that hangs counts as failed after STORE_CHECK_TIMEOUT_MS. */
@@ -79,10 +82,13 @@ async function checkReadiness(a: Authority) {
 }
 
 async function checkStore(a: Authority): Promise<{ store: CheckResult; migrations: CheckResult }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${STORE_CHECK_TIMEOUT_MS} ms`)), STORE_CHECK_TIMEOUT_MS)));
+  const unanswered = { store: failed('The store did not answer'), migrations: { status: 'unknown', message: 'Not checked: the store did not answer' } } as const;
   try {
-    const pending = await Promise.race([a.store.pendingMigrations(), timeout]);
+    const pending = await withTimeout(a.store.pendingMigrations(), STORE_CHECK_TIMEOUT_MS);
+    if (pending === undefined) {
+      a.log.warn(`readiness: the store did not answer within ${STORE_CHECK_TIMEOUT_MS} ms`);
+      return unanswered;
+    }
     return {
       store: ok('answered'),
       migrations: pending ? failed(`${pending} migration(s) not applied: restart the server to apply them`) : ok('all applied'),
@@ -90,8 +96,6 @@ async function checkStore(a: Authority): Promise<{ store: CheckResult; migration
   } catch (err) {
     // The reason goes to the operator's log, not to an unauthenticated caller.
     a.log.warn({ err }, 'readiness: the store did not answer');
-    return { store: failed('The store did not answer'), migrations: { status: 'unknown', message: 'Not checked: the store did not answer' } };
-  } finally {
-    clearTimeout(timer);
+    return unanswered;
   }
 }

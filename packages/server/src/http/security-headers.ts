@@ -23,10 +23,11 @@ const helmetOptions = (frameguard: boolean): FastifyHelmetOptions => ({
   referrerPolicy: { policy: 'same-origin' },
 });
 
-export async function pageHeaders(scope: FastifyInstance) {
+/** Pages of the scope: helmet's headers and a content security policy (the console's and demos' by default). */
+export async function pageHeaders(scope: FastifyInstance, policy = PAGE_POLICY) {
   await scope.register(helmet, helmetOptions(true));
   scope.addHook('onRequest', (_request, reply, done) => {
-    reply.header('content-security-policy', PAGE_POLICY);
+    reply.header('content-security-policy', policy);
     done();
   });
 }
@@ -40,11 +41,3 @@ export const signInHeaders = (scope: FastifyInstance) => scope.register(helmet, 
  */
 export const DOCS_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
   + "connect-src 'self'; form-action 'self'; frame-ancestors 'self'; object-src 'none'; base-uri 'self'";
-
-export async function docsPageHeaders(scope: FastifyInstance) {
-  await scope.register(helmet, helmetOptions(true));
-  scope.addHook('onRequest', (_request, reply, done) => {
-    reply.header('content-security-policy', DOCS_POLICY);
-    done();
-  });
-}

@@ -10,6 +10,7 @@ import type { BackchannelAttempt, BackchannelLogout, BackchannelResult } from '.
 import type { Store } from '../store/store.ts';
 import type { SigningKeys } from '../authority/signing-keys.ts';
 import type { Metrics } from '../authority/metrics.ts';
+import { withTimeout } from '../core/timeout.ts';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
@@ -109,11 +110,7 @@ export class BackchannelDelivery {
     this.#timer = null;
     await this.#pumping;
     const settled = () => Promise.all([...this.#inFlight.values()].map((f) => f.done));
-    if (graceMs > 0 && this.#inFlight.size) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([settled(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-    }
+    if (graceMs > 0 && this.#inFlight.size) await withTimeout(settled(), graceMs);
     for (const f of this.#inFlight.values()) f.abort.abort();
     await settled();
   }
@@ -257,12 +254,6 @@ export class BackchannelDelivery {
 /** Concurrency is per receiver origin; a URI that does not parse is its own receiver. */
 function receiverOf(uri: string): string {
   return URL.canParse(uri) ? new URL(uri).origin : uri;
-}
-
-/** The promise's value, or undefined once `ms` passed. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
