@@ -26,7 +26,6 @@ const port = String(await freePort());
 const startDemo = () => startCli({
   dataDir, env: { PORT: port, LOCKSTEP_DEMO_CRM_PORT: 'off', LOCKSTEP_DEMO_PASSWORD: DEMO_PASSWORD, LOCKSTEP_DEMO_CLIENT_SECRET: DEMO_SECRET },
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
 /** A token request whose body is only half sent: the server holds it in flight until `finish()` sends the rest. */

@@ -40,7 +40,7 @@ export function answerFrameworkError(err: FastifyError, request: FastifyRequest,
 }
 
 /** `timeUnmatched`: records the requests that matched no route (the routes' own are timed by `timeRequests`). */
-export function installErrorHandlers(app: FastifyInstance, timeUnmatched?: (method: string, status: number, seconds: number) => void) {
+export function installErrorHandlers(app: FastifyInstance, timeUnmatched: (method: string, status: number, seconds: number) => void) {
   app.setErrorHandler((err: FastifyError | ApiError | OAuthError, request, reply) => {
     if (err instanceof ApiError) {
       if (err.status === 401) reply.removeHeader(IDLE_EXPIRES_HEADER).header('www-authenticate', wwwAuthenticate(err));
@@ -65,7 +65,7 @@ export function installErrorHandlers(app: FastifyInstance, timeUnmatched?: (meth
   });
 
   app.setNotFoundHandler((request, reply) => {
-    timeUnmatched?.(request.method, 404, reply.elapsedTime / 1000);
+    timeUnmatched(request.method, 404, reply.elapsedTime / 1000);
     return send(request, reply, 404, 'not.found', `No route ${request.method} ${request.url.split('?')[0]}`);
   });
 }

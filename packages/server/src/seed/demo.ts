@@ -43,8 +43,8 @@ function demoClients(issuer: string): Omit<Client, 'secretHash' | 'createdAt' | 
   ];
 }
 
-/** The admin console's client in the demo org; another org's console has a client of its own (see consoleClientIdOf). */
-export const DEMO_CONSOLE_CLIENT_ID = 'admin-console';
+/** The admin console's client in the demo org; another org's console has a client of its own (consoleClientIdOf). */
+const DEMO_CONSOLE_CLIENT_ID = 'admin-console';
 
 /**
  * An org's admin console (/admin): a public client signing in to `{issuer}/admin/callback`. Its redirect
@@ -58,7 +58,7 @@ export function consoleClient(id: string, issuer: string): Omit<Client, 'secretH
 }
 
 /** Client ids are global, so each org's console client carries the org's id. */
-export const consoleClientIdOf = (orgId: string) => (orgId === DEMO_ORG_ID ? DEMO_CONSOLE_CLIENT_ID : `admin-console-${orgId}`);
+export const consoleClientIdOf = (orgId: string) => `admin-console-${orgId}`;
 
 const generate = () => randomBytes(12).toString('base64url');
 
