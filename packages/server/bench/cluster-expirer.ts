@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../src/core/ids.ts';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -84,8 +85,8 @@ export async function clusterExpirer(log: (s: string) => void, opts: { databaseU
 
 function token(i: number, orgId: string, lastActivityAt: number, timeoutSeconds: number, issuedAt: number): AccessToken {
   return {
-    id: randomUUID(), hash: sha256(randomBytes(32).toString('base64url')), orgId, userId: `${orgId}-user-${i % 50_000}`,
-    clientId: i % 2 ? 'agent-desktop' : 'crm-embedded', sessionId: null, grantId: randomUUID(), scope: 'openid',
+    id: newId(), hash: sha256(randomBytes(32).toString('base64url')), orgId, userId: `${orgId}-user-${i % 50_000}`,
+    clientId: i % 2 ? 'agent-desktop' : 'crm-embedded', sessionId: null, grantId: newId(), scope: 'openid',
     issuedAt, expiresAt: issuedAt + 86_400_000, lastActivityAt, idleDeadlineAt: lastActivityAt + timeoutSeconds * 1000, revokedAt: null, revokeReason: null,
   };
 }

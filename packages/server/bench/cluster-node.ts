@@ -4,7 +4,8 @@
 //   {type:'seed', users} → users × [agent-desktop, crm-embedded] tokens, written to the store and tracked by
 //     this node's ledger (as if issued here); universal logout on. Replies with the raw tokens.
 //   {type:'memory'} → process.memoryUsage() after a full GC, open channels, tracked tokens.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../src/core/ids.ts';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { RedisBus } from '../src/bus/redis-bus.ts';
@@ -53,13 +54,13 @@ async function seed(count: number): Promise<NodeSeeded> {
   const reply: NodeSeeded = { type: 'seed', users: [] };
   for (let i = 0; i < count; i++) {
     const user: User = {
-      id: randomUUID(), orgId: ORG, email: `cluster-${i}@demo.test`, name: `Cluster Agent ${i}`, passwordHash: null,
+      id: newId(), orgId: ORG, email: `cluster-${i}@demo.test`, name: `Cluster Agent ${i}`, passwordHash: null,
       roles: ['agent'], version: 1, createdAt: now, updatedAt: now,
     };
     users.push(user);
     const raw = CLIENTS.map(() => TOKEN_PREFIX.accessToken + randomBytes(32).toString('base64url')) as [string, string];
     CLIENTS.forEach((clientId, c) => records.push({
-      id: randomUUID(), hash: sha256(raw[c]!), orgId: ORG, userId: user.id, clientId, sessionId: null, grantId: randomUUID(),
+      id: newId(), hash: sha256(raw[c]!), orgId: ORG, userId: user.id, clientId, sessionId: null, grantId: newId(),
       scope: 'openid', issuedAt: now, expiresAt: now + 86_400_000, lastActivityAt: now, idleDeadlineAt: null, revokedAt: null, revokeReason: null,
     }));
     reply.users.push({ userId: user.id, tokens: raw });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { clusterExpirer, type ClusterExpirerResult } from './cluster-expirer.ts';
-import { clusterHotPath, type ClusterHotPathResult } from './cluster-http.ts';
+import { hotPath, type HotPathResult } from './hot-path.ts';
 import { freePort, freshDatabase, REDIS_URL, round, startNode, type BenchNode } from './cluster-kit.ts';
 import { crossNodeLogout, type CrossNodeLogoutResult, type LogoutRound } from './cluster-logout.ts';
 import type { NodeSeeded } from './cluster-node.ts';
@@ -18,7 +18,7 @@ export interface ClusterResult {
   /** 1-minute load average when the run started and ended: other work on the machine skews every figure. */
   loadAverage: { start: number; end: number };
   logout: CrossNodeLogoutResult;
-  http: ClusterHotPathResult;
+  http: HotPathResult;
   expirer: ClusterExpirerResult;
 }
 
@@ -53,7 +53,7 @@ export async function cluster(log: (s: string) => void): Promise<ClusterResult> 
     log('  1. logout on node A → token_revoked on node B:');
     const logout = await crossNodeLogout(log, a, b, seeded);
     log('  2. hot path on node A vs bare Fastify:');
-    const http = await clusterHotPath(log, a);
+    const http = await hotPath(log, { name: 'node A', url: a.url, bareUrl: a.bareUrl! }, 0.8);
     await Promise.all(nodes.map((n) => n.stop())); // the expirer gets the machine to itself
     log('  3. idle expirer on a cluster node:');
     const expirer = await clusterExpirer(log, { databaseUrl: db.url, redisUrl: REDIS_URL, channel });

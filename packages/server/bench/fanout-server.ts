@@ -2,7 +2,8 @@
 // holding two access tokens (agent-desktop and crm-embedded), universal logout on. It tells the parent
 // (the load generator, which must not share this event loop) the URL and the raw tokens, and answers
 // {type:'memory'} with process.memoryUsage() after a full GC (fork with --expose-gc).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../src/core/ids.ts';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
@@ -55,13 +56,13 @@ const records: AccessToken[] = [];
 const ready: FanoutReady = { type: 'ready', url: server.url, users: [] };
 for (let i = 0; i < USERS; i++) {
   const user: User = {
-    id: randomUUID(), orgId: ORG, email: `fanout-${i}@demo.test`, name: `Fanout Agent ${i}`, passwordHash: null,
+    id: newId(), orgId: ORG, email: `fanout-${i}@demo.test`, name: `Fanout Agent ${i}`, passwordHash: null,
     roles: ['agent'], version: 1, createdAt: now, updatedAt: now,
   };
   users.push(user);
   const raw = CLIENTS.map(() => TOKEN_PREFIX.accessToken + randomBytes(32).toString('base64url')) as [string, string];
   CLIENTS.forEach((clientId, c) => records.push({
-    id: randomUUID(), hash: sha256(raw[c]!), orgId: ORG, userId: user.id, clientId, sessionId: null, grantId: randomUUID(),
+    id: newId(), hash: sha256(raw[c]!), orgId: ORG, userId: user.id, clientId, sessionId: null, grantId: newId(),
     scope: 'openid', issuedAt: now, expiresAt: now + 86_400_000, lastActivityAt: now, revokedAt: null, revokeReason: null,
   }));
   ready.users.push({ userId: user.id, tokens: raw });

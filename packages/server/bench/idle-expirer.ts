@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../src/core/ids.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,8 +49,8 @@ export async function idleExpirer(log: (s: string) => void, count = 100_000): Pr
   for (let i = 0; i < count; i++) {
     const lastActivityAt = start - timeoutSeconds * 1000 + Math.floor((i / count) * 10_000);
     records.push({
-      id: randomUUID(), hash: sha256(randomBytes(32).toString('base64url')), orgId: 'bench', userId: `user-${i % 50_000}`,
-      clientId: i % 2 ? 'agent-desktop' : 'crm-embedded', sessionId: null, grantId: randomUUID(), scope: 'openid',
+      id: newId(), hash: sha256(randomBytes(32).toString('base64url')), orgId: 'bench', userId: `user-${i % 50_000}`,
+      clientId: i % 2 ? 'agent-desktop' : 'crm-embedded', sessionId: null, grantId: newId(), scope: 'openid',
       issuedAt: lastActivityAt, expiresAt: lastActivityAt + 86_400_000, lastActivityAt, revokedAt: null, revokeReason: null,
     });
   }

@@ -2,7 +2,8 @@
 // demo org, each holding one agent-desktop access token, seeded straight into the store as bench/fanout-server.ts
 // does. Over IPC it mints more tokens ({type:'mint'}: the replacements for logged-out ones) and answers
 // {type:'memory'} with process.memoryUsage() after a full GC (fork it with --expose-gc).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../src/core/ids.ts';
 import { readFileSync, rmSync } from 'node:fs';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { sha256, TOKEN_PREFIX } from '../src/core/secrets.ts';
@@ -23,6 +24,8 @@ export interface SoakMemory {
   type: 'memory';
   id: number;
   usage: NodeJS.MemoryUsage;
+  /** Resident memory as the operator sees it: before the sampler's full GC. */
+  rssBeforeGc: number;
   channels: number;
   liveTokens: number;
   /** Resident memory split by kind, from /proc/self/smaps_rollup (Linux only): anonymous (heap, malloc) vs file-backed (code, mapped files). */
@@ -44,7 +47,7 @@ const users: User[] = [];
 const now = Date.now();
 for (let i = 0; i < USERS; i++) {
   users.push({
-    id: randomUUID(), orgId: ORG, email: `soak-${i}@demo.test`, name: `Soak Agent ${i}`, passwordHash: null,
+    id: newId(), orgId: ORG, email: `soak-${i}@demo.test`, name: `Soak Agent ${i}`, passwordHash: null,
     roles: ['agent'], version: 1, createdAt: now, updatedAt: now,
   });
 }
@@ -63,7 +66,7 @@ async function mint(count: number): Promise<string[]> {
     const token = TOKEN_PREFIX.accessToken + randomBytes(32).toString('base64url');
     raw.push(token);
     records.push({
-      id: randomUUID(), hash: sha256(token), orgId: ORG, userId: user.id, clientId: 'agent-desktop', sessionId: null, grantId: randomUUID(),
+      id: newId(), hash: sha256(token), orgId: ORG, userId: user.id, clientId: 'agent-desktop', sessionId: null, grantId: newId(),
       scope: 'openid', issuedAt: at, expiresAt: at + 86_400_000, lastActivityAt: at, revokedAt: null, revokeReason: null,
     });
   }
@@ -88,8 +91,9 @@ function residentKb(): SoakMemory['residentKb'] {
 
 process.on('message', (m: SoakRequest) => {
   if (m?.type === 'memory') {
+    const rssBeforeGc = process.memoryUsage.rss();
     if (!process.env.SOAK_NO_GC) for (let i = 0; i < 3; i++) globalThis.gc?.();
-    process.send!({ type: 'memory', id: m.id, usage: process.memoryUsage(), channels: authority.hub.size, liveTokens: authority.ledger.trackedCount, residentKb: residentKb(),
+    process.send!({ type: 'memory', id: m.id, usage: process.memoryUsage(), rssBeforeGc, channels: authority.hub.size, liveTokens: authority.ledger.trackedCount, residentKb: residentKb(),
       heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
       heapSpacesUsed: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])) } satisfies SoakMemory);
   } else if (m?.type === 'mint') {

@@ -255,7 +255,7 @@ const samples: { at: number; m: SoakMemory }[] = [];
 async function report(label = '') {
   const m = await memory();
   samples.push({ at: elapsedS(), m });
-  log(`[${elapsedS().toFixed(0).padStart(5)} s] rss ${mb(m.usage.rss).padStart(9)}, heap ${mb(m.usage.heapUsed).padStart(8)} of ${mb(m.usage.heapTotal)} (+external ${mb(m.usage.external)})${m.residentKb ? `, anon ${mb(m.residentKb.anonymous * 1024)} + file ${mb(m.residentKb.file * 1024)}` : ''}, ` +
+  log(`[${elapsedS().toFixed(0).padStart(5)} s] rss ${mb(m.usage.rss).padStart(9)} (before GC ${mb(m.rssBeforeGc)}), heap ${mb(m.usage.heapUsed).padStart(8)} of ${mb(m.usage.heapTotal)} (+external ${mb(m.usage.external)})${m.residentKb ? `, anon ${mb(m.residentKb.anonymous * 1024)} + file ${mb(m.residentKb.file * 1024)}` : ''}, ` +
     `open channels ${open.size} (server ${m.channels}, live tokens ${m.liveTokens}), logouts ${stats.logouts}, events received ${stats.eventsReceived}/${stats.eventsExpected}, ` +
     `lost ${stats.lost}${label ? `  ${label}` : ''}`);
   if (process.env.SOAK_SPACES) log('        ' + Object.keys(m.heapSpaces).filter((k) => m.heapSpaces[k]! > 1 << 20).map((k) => `${k} ${mb(m.heapSpacesUsed[k]!)}/${mb(m.heapSpaces[k]!)}`).join(', '));
@@ -313,6 +313,8 @@ log(`\nSoak finished: ${MINUTES} min, ${CHANNELS} channels, ${stats.logouts} log
 log(`  server memory after warm-up → end (after full GC; median of the first ${n} and of the last ${n} of ${afterWarmup.length} reports):`);
 log(`    heap used  ${mb(heapFrom)} → ${mb(heapTo)}  (${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} %)`);
 log(`    rss        ${mb(rssFrom)} → ${mb(rssTo)}  (${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} %); single samples ${mb(warm.usage.rss)} → ${mb(end.usage.rss)}`);
+const seen = afterWarmup.map((m) => m.rssBeforeGc);
+log(`    rss before the sampler's GC (what an operator sees), after warm-up: ${mb(Math.min(...seen))} – ${mb(Math.max(...seen))}`);
 log(`    external   ${mb(warm.usage.external)} → ${mb(end.usage.external)}`);
 log(`    V8 heap committed, by space: ${Object.keys(end.heapSpaces).map((k) => `${k} ${mb(warm!.heapSpaces[k] ?? 0)} → ${mb(end.heapSpaces[k]!)}`).join(', ')}`);
 log(`  token_revoked events: expected ${stats.eventsExpected}, received ${stats.eventsReceived}, lost ${lost}`);

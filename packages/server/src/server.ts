@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config } from './config.ts';
 import { systemClock, type Clock } from './core/clock.ts';
+import { compactOldSpace } from './heap-tuning.ts';
 import { buildHttp } from './http/server.ts';
 import { seedDemo, type DemoCredentials } from './seed/demo.ts';
 import { buildCrmHost, crmHostName } from './web/crm-host.ts';
@@ -71,6 +72,7 @@ function readTls(config: Config): { cert: Buffer; key: Buffer } | null {
 
 /** Opens the store, seeds the demo org when asked, and listens. Everything is closed again by close(). */
 export async function startServer(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningServer> {
+  compactOldSpace();
   const log = opts.log ?? pino(logOptions(config.logLevel));
   const clock = opts.clock ?? systemClock;
   const tls = readTls(config);

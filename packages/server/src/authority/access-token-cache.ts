@@ -12,7 +12,11 @@ import type { Store } from '../store/store.ts';
  */
 export class AccessTokenCache {
   readonly #byHash = new Map<string, LiveToken>();
-  readonly #byUser = new Map<string, Set<LiveToken>>();
+  /**
+   * A user's tokens: a user holds a few, so an exact-size array, copied on each change (a third of a Set's bytes, and
+   * whoever iterates one keeps the array it started with).
+   */
+  readonly #byUser = new Map<string, LiveToken[]>();
   #revocations = 0;
   /** Called for every token that enters the cache (the expirer schedules it). */
   onTrack: (token: LiveToken) => void = () => {};
@@ -53,9 +57,8 @@ export class AccessTokenCache {
   #track(token: LiveToken): LiveToken {
     this.#byHash.set(token.hash, token);
     if (token.userId) {
-      let set = this.#byUser.get(token.userId);
-      if (!set) this.#byUser.set(token.userId, (set = new Set()));
-      set.add(token);
+      const tokens = this.#byUser.get(token.userId);
+      this.#byUser.set(token.userId, tokens ? tokens.concat(token) : [token]);
     }
     this.onTrack(token);
     return token;
@@ -83,15 +86,23 @@ export class AccessTokenCache {
 
   delete(token: LiveToken): void {
     this.#byHash.delete(token.hash);
-    const set = token.userId ? this.#byUser.get(token.userId) : undefined;
-    if (set) {
-      set.delete(token);
-      if (!set.size) this.#byUser.delete(token.userId!);
-    }
+    const tokens = token.userId ? this.#byUser.get(token.userId) : undefined;
+    const i = tokens ? tokens.indexOf(token) : -1;
+    if (i < 0) return;
+    if (tokens!.length === 1) this.#byUser.delete(token.userId!);
+    else this.#byUser.set(token.userId!, tokens!.slice(0, i).concat(tokens!.slice(i + 1))); // concat and slice allocate exactly
   }
 }
 
-/** The stored deadline is not carried: in memory it follows from last activity and the timeout (`idleDeadline`). */
-function live({ idleDeadlineAt: _stored, ...record }: AccessToken, idleTimeoutMs: number | null): LiveToken {
-  return { ...record, idleTimeoutMs, scheduledAt: null, requestsInWindow: 0, windowStartedAt: 0 };
+/**
+ * Every field named, in one order: all cached tokens share one hidden class with in-object fields. A spread of
+ * the record gave each its own (a map, a descriptor array and a property array: 640 of its 970 heap bytes).
+ * The stored deadline is not carried: in memory it follows from last activity and the timeout (`idleDeadline`).
+ */
+function live(r: AccessToken, idleTimeoutMs: number | null): LiveToken {
+  return {
+    id: r.id, hash: r.hash, orgId: r.orgId, userId: r.userId, clientId: r.clientId, sessionId: r.sessionId, grantId: r.grantId, scope: r.scope,
+    issuedAt: r.issuedAt, expiresAt: r.expiresAt, lastActivityAt: r.lastActivityAt, revokedAt: r.revokedAt, revokeReason: r.revokeReason,
+    idleTimeoutMs, scheduledAt: null, requestsInWindow: 0, windowStartedAt: 0,
+  };
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import { InvalidGrant, OAuthError } from '../core/errors.ts';
 import { LIMITS } from '../core/limits.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
@@ -48,7 +48,7 @@ export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse
   const ttlMs = a.config.accessTokenTtlSeconds * 1000;
   const raw = randomToken(TOKEN_PREFIX.accessToken);
   const record: AccessToken = {
-    id: randomUUID(), hash: sha256(raw), orgId: g.client.orgId, userId: g.user?.id ?? null, clientId: g.client.id,
+    id: newId(), hash: sha256(raw), orgId: g.client.orgId, userId: g.user?.id ?? null, clientId: g.client.id,
     sessionId: g.sessionId, grantId: g.grantId, scope: g.scope, issuedAt: now, expiresAt: now + ttlMs,
     lastActivityAt: now, revokedAt: null, revokeReason: null,
   };
@@ -70,7 +70,7 @@ export async function issueTokens(a: Authority, g: Grant): Promise<TokenResponse
 
 function refreshRecord(g: Grant, raw: string, now: number): RefreshToken {
   return {
-    id: randomUUID(), hash: sha256(raw), grantId: g.grantId, orgId: g.client.orgId, userId: g.user!.id, clientId: g.client.id,
+    id: newId(), hash: sha256(raw), grantId: g.grantId, orgId: g.client.orgId, userId: g.user!.id, clientId: g.client.id,
     sessionId: g.sessionId!, scope: g.scope, issuedAt: now, expiresAt: now + LIFETIMES.refreshTokenMs, rotatedAt: null, revokedAt: null,
   };
 }

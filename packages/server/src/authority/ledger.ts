@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import type { Logger } from 'pino';
 import type { Bus, LockstepEvent } from '../bus/events.ts';
 import type { Clock } from '../core/clock.ts';
@@ -160,7 +160,7 @@ export class TokenLedger {
     const clients = owesBackchannel(ctx.reason) ? await store.listClients(ctx.orgId) : [];
     const kind = AUDITED.has(ctx.reason) ? (ctx.reason as AuditKind) : undefined;
     const revoked = await store.revoke(selection, now, ctx.reason, (set, clientSessions) => {
-      const outbox = backchannelLogoutsFor(set, { ...ctx, now, newId: randomUUID }, clients, clientSessions);
+      const outbox = backchannelLogoutsFor(set, { ...ctx, now, newId }, clients, clientSessions);
       return {
         outbox,
         setUserOffline: USER_WIDE.has(ctx.reason) && ctx.userId ? { orgId: ctx.orgId, userId: ctx.userId } : undefined,

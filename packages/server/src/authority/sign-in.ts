@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import { LIFETIMES } from '../core/lifetimes.ts';
 import { DUMMY_PASSWORD_HASH, randomToken, sha256, TOKEN_PREFIX, verifyPassword } from '../core/secrets.ts';
 import type { Client, SignInSession, User } from '../core/records.ts';
@@ -37,7 +37,7 @@ export async function startSignInSession(a: Authority, user: User, clientId: str
   const now = a.clock.now();
   const cookie = randomToken(TOKEN_PREFIX.signInSession);
   const session: SignInSession = {
-    id: randomUUID(), tokenHash: sha256(cookie), orgId: user.orgId, userId: user.id, authTime: now, createdAt: now,
+    id: newId(), tokenHash: sha256(cookie), orgId: user.orgId, userId: user.id, authTime: now, createdAt: now,
     expiresAt: now + LIFETIMES.signInSessionMs, endedAt: null,
   };
   await a.store.createSignInSession(session);

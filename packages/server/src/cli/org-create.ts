@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import { ConfigError, effectiveIssuer, type Config } from '../config.ts';
 import { hashPassword } from '../core/secrets.ts';
 import { DEFAULT_ORG_SETTINGS } from '../core/records.ts';
@@ -22,10 +23,10 @@ export async function createOrg(config: Config, name: string, adminEmail: string
   try {
     if (await store.findUserByEmail(adminEmail)) throw new Error(`A user with email ${adminEmail} already exists`);
     const now = Date.now();
-    const orgId = randomUUID();
+    const orgId = newId();
     const password = randomBytes(12).toString('base64url');
     await store.createOrg({ id: orgId, name, createdAt: now }, DEFAULT_ORG_SETTINGS);
-    const admin = { id: randomUUID(), orgId, email: adminEmail, name: 'Administrator', passwordHash: await hashPassword(password), roles: ['admin' as const], version: 1, createdAt: now, updatedAt: now };
+    const admin = { id: newId(), orgId, email: adminEmail, name: 'Administrator', passwordHash: await hashPassword(password), roles: ['admin' as const], version: 1, createdAt: now, updatedAt: now };
     await store.createUser(admin).catch((err) => {
       throw err instanceof StoreConflictError ? new Error(`A user with email ${adminEmail} already exists`) : err;
     });

@@ -6,6 +6,7 @@ import type { TokenUse } from '../core/idle-policy.ts';
 import { endedVerdict, refusal, type LiveToken } from '../core/live-token.ts';
 import { sha256 } from '../core/secrets.ts';
 import { errorBody } from './error-body.ts';
+import { overRequestBudget } from './request-limits.ts';
 import { IDLE_EXPIRES_HEADER, wwwAuthenticate } from './token-answers.ts';
 import type { Role } from '../core/records.ts';
 
@@ -50,7 +51,8 @@ function useOf(request: FastifyRequest): TokenUse {
 }
 
 /**
- * Hot path: the ledger admits the token (one hash, one map lookup, one in-memory activity mark).
+ * Hot path: the ledger admits the token (one hash, one map lookup, one in-memory activity mark), then the
+ * token's request budget is spent.
  * Callback-style so a cached token costs no promise; only a miss reads the store.
  */
 export function authenticate(a: Authority) {
@@ -59,7 +61,7 @@ export function authenticate(a: Authority) {
     const { token } = admission;
     request.auth = { token, orgId: token.orgId, userId: token.userId, clientId: token.clientId };
     if (admission.idleExpiresAt != null) reply.header(IDLE_EXPIRES_HEADER, isoOf(admission.idleExpiresAt));
-    return undefined;
+    return overRequestBudget(token, a.clock.now(), reply);
   }
 
   return function authenticateBearer(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) {

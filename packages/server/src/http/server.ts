@@ -3,9 +3,8 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import { pageHeaders, signInHeaders } from './security-headers.ts';
-import { limitRequestsPerToken } from './request-limits.ts';
 import { validators } from './validators.ts';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authority } from '../authority/authority.ts';
 import { auditRoutes } from './api/audits.ts';
@@ -87,7 +86,7 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
     // X-Forwarded-For counts only when the socket peer is a configured proxy (LOCKSTEP_TRUST_PROXY): request.ip is what the login throttle counts.
     trustProxy: a.config.trustProxy.length ? a.config.trustProxy : false,
     // The contextId of every error answer and the reqId of its log line: unique across restarts and nodes.
-    genReqId: () => randomUUID(),
+    genReqId: () => newId(),
     frameworkErrors: answerFrameworkError,
     schemaController: { compilersFactory: { buildValidator: validators as never, buildSerializer: lazySerializers as never } },
   });
@@ -127,7 +126,6 @@ export async function buildHttp(a: Authority, tls: { cert: Buffer; key: Buffer }
 
   await app.register(async function api(api) {
     api.addHook('onRequest', authenticate(a));
-    limitRequestsPerToken(api, a.clock);
     api.addHook('onSend', refuseIfRevokedMeanwhile);
     tokenApiRoutes(api, a);
     userInfoRoutes(api, a);

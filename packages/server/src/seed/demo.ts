@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import type { Authority } from '../authority/authority.ts';
 import { hashPassword, sha256 } from '../core/secrets.ts';
 import { DEFAULT_ORG_SETTINGS, type Client, type Role } from '../core/records.ts';
@@ -75,7 +76,7 @@ export async function seedDemo(a: Authority): Promise<DemoCredentials> {
     const clientSecret = config.demoClientSecret ?? generate();
     for (const u of DEMO_USERS) {
       // One hash per user: a salt of its own, even with the one demo password.
-      await store.createUser({ id: randomUUID(), orgId: DEMO_ORG_ID, ...u, passwordHash: await hashPassword(password), version: 1, createdAt: now, updatedAt: now });
+      await store.createUser({ id: newId(), orgId: DEMO_ORG_ID, ...u, passwordHash: await hashPassword(password), version: 1, createdAt: now, updatedAt: now });
     }
     for (const c of demoClients(issuer)) {
       await store.createClient({ ...c, orgId: DEMO_ORG_ID, secretHash: c.type === 'confidential' ? sha256(clientSecret) : null, createdAt: now });

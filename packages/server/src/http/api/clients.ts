@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../core/ids.ts';
 import type { Authority } from '../../authority/authority.ts';
 import { BadRequest, NotFound } from '../../core/errors.ts';
 import { randomToken, sha256, TOKEN_PREFIX } from '../../core/secrets.ts';
@@ -76,7 +76,7 @@ export function clientRoutes(admin: FastifyInstance, a: Authority) {
       await checkBackchannelLogoutUri(a, request.body);
       const secret = request.body.type === 'confidential' ? randomToken(TOKEN_PREFIX.clientSecret) : null;
       const client: Client = {
-        id: randomUUID(), orgId: request.auth.orgId, ...fields(request.body), secretHash: secret ? sha256(secret) : null, createdAt: a.clock.now(),
+        id: newId(), orgId: request.auth.orgId, ...fields(request.body), secretHash: secret ? sha256(secret) : null, createdAt: a.clock.now(),
       };
       await a.store.createClient(client);
       await clientsChanged(a, client.orgId);

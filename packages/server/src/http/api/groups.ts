@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../core/ids.ts';
 import type { Authority } from '../../authority/authority.ts';
 import { BadRequest, NotFound } from '../../core/errors.ts';
 import { GROUP_TYPES, GROUP_VISIBILITIES, type Group } from '../../core/records.ts';
@@ -79,7 +79,7 @@ export function groupRoutes(admin: FastifyInstance, a: Authority) {
       await checkMembers(a, orgId, memberIds);
       const now = a.clock.now();
       const group: Group = {
-        id: randomUUID(), orgId, name: b.name, description: b.description ?? '', type: b.type ?? 'official', visibility: b.visibility ?? 'public',
+        id: newId(), orgId, name: b.name, description: b.description ?? '', type: b.type ?? 'official', visibility: b.visibility ?? 'public',
         rulesVisible: b.rulesVisible ?? false, memberIds, version: 1, createdAt: now, updatedAt: now,
       };
       await a.store.createGroup(group);

@@ -141,13 +141,14 @@ const CHANNEL_SOCKET_DESCRIPTION = 'Connect with a WebSocket client (Upgrade: we
  * nothing here counts as activity.
  */
 export function channelSocketRoute(app: FastifyInstance, hub: NotificationHub) {
+  const listen = channelListeners(hub, app.log);
   app.get<ChannelRequest>('/notifications/channels/:id', { websocket: true, schema: { tags: ['Notifications'], summary: 'The WebSocket of a notification channel (connectUri)', description: CHANNEL_SOCKET_DESCRIPTION, response: { 101: Type.Null({ description: 'Switching Protocols: the channel socket' }), 404: apiError('Not a WebSocket upgrade request') }, params: ChannelParams } }, async (socket, request) => {
     await hub.find(request.params.id).catch((err) => request.log.warn({ err, reqId: request.id }, 'reading a shared channel failed'));
     if (socket.readyState !== socket.OPEN) return; // gone while the channel was looked up
     const channel = hub.connect(request.params.id, socket);
     if (!channel) return;
     releaseUpgrade(request.raw);
-    listen(socket, channel, hub, request.log, request.id);
+    listen(socket, channel, request.id);
   });
 }
 
@@ -169,23 +170,41 @@ function releaseUpgrade(request: IncomingMessage): void {
   tcp._httpMessage?.detachSocket(tcp);
 }
 
+/** What a channel socket's shared listeners need of it, kept on the socket itself. */
+interface OpenChannelSocket extends WebSocket {
+  [CHANNEL]: Channel;
+  [REQUEST_ID]: string;
+}
+const CHANNEL = Symbol('channel');
+const REQUEST_ID = Symbol('upgrade request id');
+
 /**
- * The open socket's listeners. Made here, not in the route handler, and replacing the WebSocket plugin's error
- * listener: closures holding the upgrade's request and reply would keep them as long as the socket.
+ * The open sockets' listeners: one set per server, shared by every socket (which the emitter passes as `this`), so a
+ * channel costs no closures. They replace the WebSocket plugin's error listener, whose closure would keep the
+ * upgrade's request and reply as long as the socket.
  */
-function listen(socket: WebSocket, channel: Channel, hub: NotificationHub, log: FastifyBaseLogger, reqId: string): void {
-  socket.removeAllListeners('error');
-  socket.on('error', (error) => channelSocketFailed(error, socket, log, reqId));
-  socket.on('message', (data: Buffer) => {
+function channelListeners(hub: NotificationHub, log: FastifyBaseLogger) {
+  function onError(this: WebSocket, error: Error) {
+    channelSocketFailed(error, this, log, (this as OpenChannelSocket)[REQUEST_ID]);
+  }
+  function onMessage(this: WebSocket, data: Buffer) {
     let message: unknown;
     try {
       message = JSON.parse(String(data));
     } catch {
       return;
     }
-    if ((message as { message?: unknown })?.message === 'ping') {
-      socket.send(JSON.stringify({ topicName: 'channel.metadata', eventBody: { message: 'pong' } }));
-    }
-  });
-  socket.on('close', () => hub.disconnected(channel, socket));
+    if ((message as { message?: unknown })?.message === 'ping') this.send(PONG);
+  }
+  function onClose(this: WebSocket) {
+    hub.disconnected((this as OpenChannelSocket)[CHANNEL], this);
+  }
+  return function listen(socket: WebSocket, channel: Channel, requestId: string): void {
+    const open = socket as OpenChannelSocket;
+    open[CHANNEL] = channel;
+    open[REQUEST_ID] = requestId;
+    socket.removeAllListeners('error');
+    socket.on('error', onError).on('message', onMessage).on('close', onClose);
+  };
 }
+const PONG = JSON.stringify({ topicName: 'channel.metadata', eventBody: { message: 'pong' } });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../core/ids.ts';
 import type { Authority } from '../../authority/authority.ts';
 import { Conflict, NotFound } from '../../core/errors.ts';
 import { hashPassword } from '../../core/secrets.ts';
@@ -45,7 +45,7 @@ export function userRoutes(admin: FastifyInstance, a: Authority) {
       const now = a.clock.now();
       const b = request.body;
       const user: User = {
-        id: randomUUID(), orgId: request.auth.orgId, email: b.email, name: b.name,
+        id: newId(), orgId: request.auth.orgId, email: b.email, name: b.name,
         passwordHash: b.password ? await hashPassword(b.password) : null, roles: b.roles, version: 1, createdAt: now, updatedAt: now,
       };
       try {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../core/ids.ts';
 import type { Authority } from '../../authority/authority.ts';
 import { issueTokens, refreshTokens, type TokenResponse } from '../../authority/issue-tokens.ts';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
@@ -80,7 +80,7 @@ const grantOfCode = (codeHash: string) => sha256(`grant:${codeHash}`);
 async function clientCredentials(a: Authority, client: Client, body: TokenRequest): Promise<TokenResponse> {
   requireGrant(client, 'client_credentials');
   if (client.type !== 'confidential') throw UnauthorizedClient('client_credentials needs a confidential client');
-  return issueTokens(a, { client, user: null, sessionId: null, grantId: randomUUID(), scope: body.scope?.trim() || 'api', withRefreshToken: false });
+  return issueTokens(a, { client, user: null, sessionId: null, grantId: newId(), scope: body.scope?.trim() || 'api', withRefreshToken: false });
 }
 
 async function refreshToken(a: Authority, client: Client, body: TokenRequest): Promise<TokenResponse> {
