@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { clusterExpirer, type ClusterExpirerResult } from './cluster-expirer.ts';
 import { hotPath, type HotPathResult } from './hot-path.ts';
+import { comparisonRow } from './interleave.ts';
 import { freePort, freshDatabase, REDIS_URL, round, startNode, type BenchNode } from './cluster-kit.ts';
 import { crossNodeLogout, type CrossNodeLogoutResult, type LogoutRound } from './cluster-logout.ts';
 import type { NodeSeeded } from './cluster-node.ts';
@@ -87,8 +88,7 @@ export function clusterRows(r: ClusterResult): string[] {
     logouts(l.serial, 'one at a time, for context'),
     `| cluster: memory at the end of the logouts (after full GC) | node A rss ${l.memory.a.rssMiB} MiB, heap ${l.memory.a.heapUsedMiB} MiB; ` +
       `node B (${l.memory.b.channels} channels) rss ${l.memory.b.rssMiB} MiB, heap ${l.memory.b.heapUsedMiB} MiB |`,
-    `| cluster: HEAD /api/v2/tokens/me on node A / bare Fastify (${h.rounds.length} interleaved rounds × ${h.secondsPerRun} s) | ` +
-      `median ratio ${h.ratio.median} (rounds ${h.ratio.min}–${h.ratio.max}); ${h.authenticatedReqPerSec} vs ${h.bareReqPerSec} req/s (target >= ${h.target.ratio}: ${met(h.target.met)}) |`,
+    comparisonRow('cluster: HEAD /api/v2/tokens/me on node A / bare Fastify', h),
     `| cluster: idle expirer lateness (${e.tokens} tokens tracked on a node with PostgreSQL, ${e.due} due over ${e.spreadSeconds} s) | ` +
       `p50 ${e.latenessMs.p50} ms, p99 ${e.latenessMs.p99} ms, max ${e.latenessMs.max} ms (target p99 <= ${e.target.p99Ms} ms: ${met(e.target.met)}); ` +
       `${e.expiriesPerSec} expiries/s; ${e.bytesPerToken} bytes/token; seeded at ${e.seed.rowsPerSec} rows/s |`,

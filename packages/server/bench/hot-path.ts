@@ -1,15 +1,9 @@
 import autocannon from 'autocannon';
 import { pool } from './bench-kit.ts';
-import { median, round } from './cluster-kit.ts';
+import { compareInterleaved, type Comparison } from './interleave.ts';
 
-export interface HotPathResult {
-  rounds: { bareReqPerSec: number; authenticatedReqPerSec: number; ratio: number; bareP99Ms: number; authenticatedP99Ms: number }[];
-  ratio: { median: number; min: number; max: number };
-  bareReqPerSec: number;
-  authenticatedReqPerSec: number;
+export interface HotPathResult extends Comparison {
   tokens: number;
-  secondsPerRun: number;
-  target: { ratio: number; met: boolean };
 }
 
 const SECRET = 'bench-secret';
@@ -42,8 +36,7 @@ export interface HotPathServer {
 
 /**
  * HEAD /api/v2/tokens/me (idle timeout on, so every call records activity that is written back to the store) vs
- * the bare Fastify HEAD route in the same process, same Authorization headers. Rounds alternate which goes first,
- * so drift on a shared machine falls on both; the median of the rounds' ratios counts.
+ * the bare Fastify HEAD route in the same process, same Authorization headers, in interleaved rounds.
  */
 export async function hotPath(log: (s: string) => void, node: HotPathServer, targetRatio: number): Promise<HotPathResult> {
   const admin = await clientToken(node.url);
@@ -56,46 +49,15 @@ export async function hotPath(log: (s: string) => void, node: HotPathServer, tar
   await pool(Array.from({ length: TOKENS }), 8, async () => void tokens.push(await clientToken(node.url)));
   log(`  ${tokens.length} client-credentials tokens from ${node.name}, idle timeout on (3600 s); ${ROUNDS} rounds × 2 runs × ${SECONDS} s`);
 
-  const bare = (duration = SECONDS) => run({ url: node.bareUrl, duration, requests: tokens.map((t) => ({ method: 'HEAD', path: '/bare', headers: { authorization: `Bearer ${t}` } })) });
-  const authenticated = async (duration = SECONDS) => {
+  const bare = (duration: number) => run({ url: node.bareUrl, duration, requests: tokens.map((t) => ({ method: 'HEAD', path: '/bare', headers: { authorization: `Bearer ${t}` } })) });
+  const authenticated = async (duration: number) => {
     const r = await run({ url: node.url, duration, requests: tokens.map((t) => ({ method: 'HEAD', path: '/api/v2/tokens/me', headers: { authorization: `Bearer ${t}` } })) });
     if (r.non2xx || r.errors || r.timeouts) throw new Error(`${r.non2xx} authenticated requests refused, ${r.errors} errors, ${r.timeouts} timeouts`);
     return r;
   };
-  await bare(2); // warm-up
-  await authenticated(2);
-
-  const rounds: HotPathResult['rounds'] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    let a: autocannon.Result, b: autocannon.Result;
-    if (i % 2) {
-      a = await authenticated();
-      b = await bare();
-    } else {
-      b = await bare();
-      a = await authenticated();
-    }
-    const r = {
-      bareReqPerSec: Math.round(b.requests.average), authenticatedReqPerSec: Math.round(a.requests.average),
-      ratio: round(a.requests.average / b.requests.average, 3), bareP99Ms: b.latency.p99, authenticatedP99Ms: a.latency.p99,
-    };
-    rounds.push(r);
-    log(`    round ${i + 1}: bare ${r.bareReqPerSec} req/s (p99 ${r.bareP99Ms} ms), ${node.name} ${r.authenticatedReqPerSec} req/s (p99 ${r.authenticatedP99Ms} ms), ratio ${r.ratio}`);
-  }
+  const result = await compareInterleaved(log, { name: node.name, run: authenticated }, { name: 'bare Fastify', run: bare }, { rounds: ROUNDS, seconds: SECONDS, targetRatio });
   // Every run's connections start on tokens[0], the most used: if it still has headroom, no run was stalled by a 429.
   const check = await fetch(node.url + '/api/v2/tokens/me', { method: 'HEAD', headers: { authorization: `Bearer ${tokens[0]}` } });
   if (check.status !== 200) throw new Error(`the per-token rate limit was reached (HEAD answered ${check.status}): raise TOKENS in bench/hot-path.ts`);
-  const ratios = rounds.map((r) => r.ratio);
-  const result: HotPathResult = {
-    rounds,
-    ratio: { median: round(median(ratios), 3), min: Math.min(...ratios), max: Math.max(...ratios) },
-    bareReqPerSec: Math.round(median(rounds.map((r) => r.bareReqPerSec))),
-    authenticatedReqPerSec: Math.round(median(rounds.map((r) => r.authenticatedReqPerSec))),
-    tokens: tokens.length, secondsPerRun: SECONDS,
-    target: { ratio: targetRatio, met: false },
-  };
-  result.target.met = result.ratio.median >= targetRatio;
-  log(`  hot path on ${node.name} / bare Fastify: median ratio ${result.ratio.median} (rounds ${result.ratio.min}–${result.ratio.max}); ` +
-    `median ${result.authenticatedReqPerSec} vs ${result.bareReqPerSec} req/s; target >= ${targetRatio}: ${result.target.met ? 'met' : 'NOT met'}`);
-  return result;
+  return { ...result, tokens: tokens.length };
 }

@@ -1,4 +1,4 @@
-// npm run bench: startup time (build vs tsx), HTTP hot path vs bare Fastify, idle expirer lateness and memory, logout fan-out to 10,000 channels. Results go to
+// npm run bench: startup time (build vs tsx), HTTP hot path vs bare Fastify, issuance and introspection vs node-oidc-provider, idle expirer lateness and memory, logout fan-out to 10,000 channels, the cluster. Results go to
 // bench/results/latest.{json,md}. Ratios matter more than absolute numbers on a shared machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -6,6 +6,8 @@ import { cluster, clusterRows } from './cluster.ts';
 import { fanout } from './fanout.ts';
 import { httpThroughput } from './http-throughput.ts';
 import { idleExpirer } from './idle-expirer.ts';
+import { comparisonRow } from './interleave.ts';
+import { peer } from './peer.ts';
 import { startup, startupRows } from './startup.ts';
 
 const log = (s: string) => console.log(s);
@@ -20,6 +22,10 @@ if (want('startup')) {
 if (want('http')) {
   log('HTTP hot path (autocannon, 50 connections; interleaved rounds against a bare Fastify route in the same process):');
   results.http = await httpThroughput(log);
+}
+if (want('peer')) {
+  log('Against node-oidc-provider 9 (autocannon, 50 connections; interleaved rounds, each server in its own process):');
+  results.peer = await peer(log);
 }
 if (want('expirer')) {
   log('Idle expirer (100,000 tokens, 5 s timeout, deadlines spread over 10 s):');
@@ -44,8 +50,11 @@ function markdown(r: any): string {
   const rows: string[] = ['| measure | value |', '|---|---|'];
   if (r.startup) rows.push(...startupRows(r.startup));
   if (r.http) {
-    const h = r.http;
-    rows.push(`| HEAD /api/v2/tokens/me (token check + activity, idle on) / bare Fastify HEAD, ${h.rounds.length} interleaved rounds | median ratio ${h.ratio.median} (rounds ${h.ratio.min}–${h.ratio.max}); median ${h.authenticatedReqPerSec} vs ${h.bareReqPerSec} req/s (target >= ${h.target.ratio}: ${h.target.met ? 'met' : 'not met'}) |`);
+    rows.push(comparisonRow('HEAD /api/v2/tokens/me (token check + activity, idle on) / bare Fastify HEAD', r.http));
+  }
+  if (r.peer) {
+    rows.push(comparisonRow('client_credentials issuance: Lockstep / node-oidc-provider', r.peer.issuance));
+    rows.push(comparisonRow(`introspection of a live token (${r.peer.introspection.tokens} in turn): Lockstep / node-oidc-provider`, r.peer.introspection));
   }
   if (r.expirer) {
     rows.push(`| idle expirer lateness (${r.expirer.tokens} tokens) | p50 ${r.expirer.latenessMs.p50} ms, p99 ${r.expirer.latenessMs.p99} ms, max ${r.expirer.latenessMs.max} ms |`);
