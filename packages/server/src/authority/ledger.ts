@@ -18,7 +18,8 @@ import type { Metrics } from './metrics.ts';
 import type { OrgSettingsCache } from './org-settings.ts';
 
 export type Admission =
-  | { admitted: true; token: LiveToken; idleExpiresAt: number | null }
+  /** `at`: the clock reading the token was judged at (the request budget counts at the same instant). */
+  | { admitted: true; token: LiveToken; idleExpiresAt: number | null; at: number }
   | { admitted: false; refusal: ApiError };
 
 export interface EndContext {
@@ -110,7 +111,7 @@ export class TokenLedger {
       return { admitted: false, refusal: refusal(token, verdict) };
     }
     if (countsAsActivity(use, this.deps.settings.peek(token.orgId)?.excluded)) this.#activity.record(token, now);
-    return { admitted: true, token, idleExpiresAt: idleExpiresAt(token) };
+    return { admitted: true, token, idleExpiresAt: idleExpiresAt(token), at: now };
   }
 
   /** The token with this hash, live or not, without counting as activity (introspection). */

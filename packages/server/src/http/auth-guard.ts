@@ -61,7 +61,7 @@ export function authenticate(a: Authority) {
     const { token } = admission;
     request.auth = { token, orgId: token.orgId, userId: token.userId, clientId: token.clientId };
     if (admission.idleExpiresAt != null) reply.header(IDLE_EXPIRES_HEADER, isoOf(admission.idleExpiresAt));
-    return overRequestBudget(token, a.clock.now(), reply);
+    return overRequestBudget(token, admission.at, reply);
   }
 
   return function authenticateBearer(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) {
