@@ -42,3 +42,13 @@ export function call(agent: Agent, method: string, url: string, token: string): 
     req.end();
   });
 }
+
+/** The demo `automation` client's credentials as bench servers seed them (bench/peer-server.ts configures the same). */
+export const AUTOMATION_BASIC = 'Basic ' + Buffer.from('automation:bench-secret').toString('base64');
+
+/** A client_credentials access token from the token endpoint at `url + path`, as the `automation` client. */
+export async function clientCredentialsToken(url: string, path = '/oauth/token', body = 'grant_type=client_credentials'): Promise<string> {
+  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: AUTOMATION_BASIC }, body });
+  if (!res.ok) throw new Error(`client credentials grant at ${url + path} answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}

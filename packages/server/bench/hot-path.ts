@@ -1,12 +1,11 @@
 import autocannon from 'autocannon';
-import { pool } from './bench-kit.ts';
+import { clientCredentialsToken, pool } from './bench-kit.ts';
 import { compareInterleaved, type Comparison } from './interleave.ts';
 
 export interface HotPathResult extends Comparison {
   tokens: number;
 }
 
-const SECRET = 'bench-secret';
 const ROUNDS = 8;
 const SECONDS = 4;
 /**
@@ -14,16 +13,6 @@ const SECONDS = 4;
  * answer announces a body autocannon then waits for). Enough tokens that no run comes near it.
  */
 const TOKENS = 1000;
-
-async function clientToken(url: string): Promise<string> {
-  const res = await fetch(url + '/oauth/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`automation:${SECRET}`).toString('base64') },
-    body: 'grant_type=client_credentials',
-  });
-  if (!res.ok) throw new Error(`client credentials grant answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 const run = (opts: autocannon.Options) => autocannon({ connections: 50, pipelining: 1, ...opts });
 
@@ -39,14 +28,14 @@ export interface HotPathServer {
  * the bare Fastify HEAD route in the same process, same Authorization headers, in interleaved rounds.
  */
 export async function hotPath(log: (s: string) => void, node: HotPathServer, targetRatio: number): Promise<HotPathResult> {
-  const admin = await clientToken(node.url);
+  const admin = await clientCredentialsToken(node.url);
   const put = await fetch(node.url + '/api/v2/tokens/timeout', {
     method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
     body: JSON.stringify({ enableIdleTokenTimeout: true, idleTokenTimeoutSeconds: 3600 }),
   });
   if (!put.ok) throw new Error(`enabling the idle timeout failed: ${put.status} ${await put.text()}`);
   const tokens: string[] = [];
-  await pool(Array.from({ length: TOKENS }), 8, async () => void tokens.push(await clientToken(node.url)));
+  await pool(Array.from({ length: TOKENS }), 8, async () => void tokens.push(await clientCredentialsToken(node.url)));
   log(`  ${tokens.length} client-credentials tokens from ${node.name}, idle timeout on (3600 s); ${ROUNDS} rounds × 2 runs × ${SECONDS} s`);
 
   const bare = (duration: number) => run({ url: node.bareUrl, duration, requests: tokens.map((t) => ({ method: 'HEAD', path: '/bare', headers: { authorization: `Bearer ${t}` } })) });

@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { pool } from './bench-kit.ts';
+import { AUTOMATION_BASIC, clientCredentialsToken, pool } from './bench-kit.ts';
 import { compareInterleaved, type Comparison } from './interleave.ts';
 
 export interface PeerResult {
@@ -15,8 +15,7 @@ const ROUNDS = 6;
 const SECONDS = 4;
 /** Live tokens introspected in turn; fewer than node-oidc-provider's in-memory adapter keeps (an LRU of 1,000). */
 const INTROSPECTED = 500;
-const BASIC = 'Basic ' + Buffer.from('automation:bench-secret').toString('base64');
-const FORM = { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC };
+const FORM = { 'content-type': 'application/x-www-form-urlencoded', authorization: AUTOMATION_BASIC };
 const ISSUE_BODY = 'grant_type=client_credentials&scope=api';
 
 interface Endpoints { name: string; url: string; token: string; introspect: string }
@@ -25,12 +24,6 @@ async function child(script: string): Promise<{ child: ChildProcess; message: Re
   const c = fork(fileURLToPath(new URL(script, import.meta.url)), { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   const [message] = (await once(c, 'message')) as [Record<string, string>];
   return { child: c, message };
-}
-
-async function issue(e: Endpoints): Promise<string> {
-  const res = await fetch(e.url + e.token, { method: 'POST', headers: FORM, body: ISSUE_BODY });
-  if (!res.ok) throw new Error(`${e.name}: client credentials grant answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 function load(e: Endpoints, path: string, bodies: string[]) {
@@ -59,7 +52,7 @@ export async function peer(log: (s: string) => void): Promise<PeerResult> {
 
     const tokensOf = async (e: Endpoints) => {
       const tokens: string[] = [];
-      await pool(Array.from({ length: INTROSPECTED }), 8, async () => void tokens.push(await issue(e)));
+      await pool(Array.from({ length: INTROSPECTED }), 8, async () => void tokens.push(await clientCredentialsToken(e.url, e.token, ISSUE_BODY)));
       return tokens.map((t) => `token=${encodeURIComponent(t)}`);
     };
     const [ourTokens, theirTokens] = [await tokensOf(ours), await tokensOf(theirs)];
